@@ -1,0 +1,47 @@
+# The two commands of a fresh machine: `make train` and `make test`. Each target creates the
+# virtualenv when it is missing; VENV=<dir> puts it elsewhere (CI keeps one keyed on the pins).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: install train sweep test test-fast lint format tensorboard bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+train: $(STAMP)  ## train the default config (digits, MLP, ReLU, Kaiming); ARGS='activation=tanh ...'
+	$(BIN)/ablation-train $(ARGS)
+
+sweep: $(STAMP)  ## a small ready-made ablation on the embedded digits, with a summary table
+	$(BIN)/ablation-train -m experiment=quick_ablation $(ARGS)
+
+test: $(STAMP)  ## the whole suite, slow end-to-end tests included
+	$(BIN)/python -m pytest -q $(ARGS)
+
+test-fast: $(STAMP)  ## unit and smoke tests only
+	$(BIN)/python -m pytest -q -m "not slow" $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format src tests scripts
+
+tensorboard: $(STAMP)  ## serve every run and sweep under logs/
+	$(BIN)/tensorboard --logdir logs --bind_all $(ARGS)
+
+bench: $(STAMP)  ## images/s of a plain PyTorch loop vs ablation-lab's Trainer, and their ratio
+	$(BIN)/python scripts/bench.py $(ARGS)
+
+clean:  ## remove caches and the virtualenv (never logs/: runs are kept)
+	rm -rf $(VENV) .ruff_cache .pytest_cache src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

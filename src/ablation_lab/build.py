@@ -1,0 +1,71 @@
+"""From a composed config to the objects of a run, with every choice checked on the way.
+
+`build_model` needs only the config (data declares its input shape and classes), so a whole
+sweep can be checked before its first run starts.
+"""
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+from ablation_lab.data.sources import check_root
+from ablation_lab.errors import ConfigError, check_choice
+from ablation_lab.models.blocks import Blocks
+from ablation_lab.techniques.activations import build_activation
+from ablation_lab.techniques.augmentation import build_augment
+from ablation_lab.techniques.inits import apply_init
+from ablation_lab.techniques.preprocessing import PREPROCESSORS
+from ablation_lab.techniques.regularizers import RegularizationPlan, build_regularization
+
+
+def build_model(cfg: DictConfig, plan: RegularizationPlan | None = None) -> nn.Module:
+    """The network of `cfg.model` with `cfg.activation`, regularizer blocks and `cfg.init`."""
+    act = build_activation(cfg.activation)
+    plan = plan or build_regularization(cfg.get("regularization"))
+    blocks = Blocks(act=act, batchnorm=plan.batchnorm, order=plan.order, dropout=plan.dropout)
+    model_cfg = OmegaConf.masked_copy(cfg.model, [k for k in cfg.model if k != "name"])
+    make_net = instantiate(model_cfg, _partial_=True)  # blocks is a Python object, not config
+    net = make_net(in_shape=list(cfg.data.in_shape), num_classes=int(cfg.data.num_classes), blocks=blocks)
+    return apply_init(net, cfg.init, act)
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raise ConfigError for any value that cannot work, before anything is written."""
+    check_root(cfg.data.name, cfg.data.root, bool(cfg.data.download))
+    check_choice("data.preprocess", cfg.data.preprocess, PREPROCESSORS)
+    build_augment(cfg.data.augment, int(cfg.data.in_shape[-1]))
+    plan = build_regularization(cfg.get("regularization"))
+    if plan.decoupled_weight_decay and not cfg.optim.get("decoupled_weight_decay", False):
+        raise ConfigError(
+            f"regularization.weight_decay.decoupled=true needs a decoupled optimizer (optim=adamw), "
+            f"not optim={cfg.optim.name}; set regularization.weight_decay.decoupled=false for coupled L2"
+        )
+    build_model(cfg, plan)
+
+
+def build_datamodule(cfg: DictConfig):
+    """The datamodule of `cfg.data`, loaded (on CPU) and checked against the declared shape."""
+    dm = instantiate(cfg.data)
+    dm.set_seed(int(cfg.get("seed", 0)))
+    dm.prepare_data()
+    dm.setup("fit")
+    shape, declared = tuple(dm.train.x.shape[1:]), tuple(cfg.data.in_shape)
+    if shape != declared:
+        raise ConfigError(f"data.in_shape={list(declared)} but {cfg.data.name} images are {list(shape)}")
+    return dm
+
+
+def build_module(cfg: DictConfig, dm) -> "ClassifierModule":
+    """The LightningModule of a run: model, train-split preprocessing, augmentation, optimizer."""
+    from ablation_lab.module import ClassifierModule
+
+    plan = build_regularization(cfg.get("regularization"))
+    return ClassifierModule(
+        net=build_model(cfg, plan),
+        preprocess=dm.fit_preprocess(),
+        augment=build_augment(cfg.data.augment, int(cfg.data.in_shape[-1])),
+        optim=cfg.optim,
+        plan=plan,
+        num_classes=int(cfg.data.num_classes),
+        config=cfg,
+    )

@@ -1,0 +1,1 @@
+"""Models take a `Blocks` factory (activation, norm, dropout) and never branch on technique names."""

@@ -1,0 +1,26 @@
+"""Plain conv stack: one 3×3 conv block per entry of `channels`, each followed by 2×2 max-pooling
+while the feature map is at least 2×2, then global average pooling and a linear head."""
+
+from torch import nn
+
+from ablation_lab.errors import ConfigError
+from ablation_lab.models.blocks import Blocks
+
+
+class CNN(nn.Sequential):
+    """A VGG-like classifier that works on 8×8, 28×28 and 32×32 inputs alike."""
+
+    def __init__(self, in_shape, num_classes: int, blocks: Blocks, channels=(32, 64, 128)) -> None:
+        channels = list(channels)
+        if not channels or min(channels) < 1:
+            raise ConfigError(f"model.channels={channels} must be a non-empty list of positive widths")
+        c_in, size = in_shape[0], min(in_shape[1:])
+        layers: list[nn.Module] = []
+        for c_out in channels:
+            layers.append(blocks.conv(c_in, c_out))
+            if size >= 2:
+                layers.append(nn.MaxPool2d(2))
+                size //= 2
+            c_in = c_out
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
+        super().__init__(*layers)

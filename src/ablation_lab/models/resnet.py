@@ -1,0 +1,58 @@
+"""CIFAR-style ResNet (He et al. 2016, §4.2): depth = 6n+2, three stages of n basic blocks with
+`width`, 2·width, 4·width channels, the last two stages halving the resolution."""
+
+from dataclasses import replace
+
+import torch
+from torch import nn
+
+from ablation_lab.errors import ConfigError, check_choice
+from ablation_lab.models.blocks import Blocks
+
+
+class BasicBlock(nn.Module):
+    """out = act(branch(x) + shortcut(x)), branch = conv-[bn]-act-[dropout]-conv-[bn]."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, blocks: Blocks) -> None:
+        super().__init__()
+        bn = blocks.batchnorm
+        second = [nn.Conv2d(c_out, c_out, 3, 1, 1, bias=not bn)] + ([nn.BatchNorm2d(c_out)] if bn else [])
+        self.branch = nn.Sequential(blocks.conv(c_in, c_out, stride), *second)
+        self.shortcut = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            proj = [nn.Conv2d(c_in, c_out, 1, stride, bias=not bn)] + ([nn.BatchNorm2d(c_out)] if bn else [])
+            self.shortcut = nn.Sequential(*proj)
+        self.act = blocks.act(c_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.branch(x) + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    """ResNet-(6n+2) for small images; `norm: batch` is the paper's, `none` removes every BN."""
+
+    def __init__(
+        self, in_shape, num_classes: int, blocks: Blocks, depth: int = 20, width: int = 16, norm: str = "batch"
+    ) -> None:
+        super().__init__()
+        check_choice("model.norm", norm, {"batch", "none"})
+        if (depth - 2) % 6 != 0 or depth < 8:
+            raise ConfigError(f"model.depth={depth} is not 6n+2 with n ≥ 1 (e.g. 8, 14, 20, 32, 56, 110)")
+        if blocks.act.expansion != 1:
+            raise ConfigError(f"activation={blocks.act.name} changes layer width; the ResNet's sums need 1:1")
+        if blocks.batchnorm and norm == "none":
+            raise ConfigError("regularization=batchnorm contradicts model.norm=none; drop one of them")
+        blocks = replace(blocks, batchnorm=norm == "batch")
+        n = (depth - 2) // 6
+        bn = [nn.BatchNorm2d(width)] if blocks.batchnorm else []
+        self.stem = nn.Sequential(nn.Conv2d(in_shape[0], width, 3, 1, 1, bias=not bn), *bn, blocks.act(width))
+        stages, c_in = [], width
+        for i, c_out in enumerate((width, 2 * width, 4 * width)):
+            for j in range(n):
+                stages.append(BasicBlock(c_in, c_out, 2 if (i > 0 and j == 0) else 1, blocks))
+                c_in = c_out
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.stages(self.stem(x)))

@@ -1,0 +1,106 @@
+"""The one LightningModule: raw uint8 batch → augment (train only) → preprocess → net → loss.
+
+Augmentation and preprocessing run on the whole batch on the training device. Preprocessing
+statistics are buffers of this module, so checkpoints carry them to evaluation.
+"""
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+from torchmetrics import MaxMetric, MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+from ablation_lab.techniques.regularizers import RegularizationPlan, decay_parameters
+
+
+class ClassifierModule(L.LightningModule):
+    """Trains `net` with cross-entropy plus the penalties of the regularization plan."""
+
+    def __init__(
+        self,
+        net: nn.Module,
+        preprocess: nn.Module,
+        augment: nn.Module,
+        optim: DictConfig,
+        plan: RegularizationPlan,
+        num_classes: int,
+        config: DictConfig | None = None,
+    ) -> None:
+        super().__init__()
+        self.net, self.preprocess = net, preprocess
+        self.augment = augment if len(augment) else None
+        self.optim, self.plan = optim, plan
+        self.config = config
+        self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
+        self.train_acc, self.val_acc, self.test_acc = (
+            MulticlassAccuracy(num_classes, average="micro") for _ in range(3)
+        )
+        self.val_acc_best = MaxMetric()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for raw images (uint8 or float in 0..255)."""
+        return self.net(self.preprocess(x.float()))
+
+    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = F.cross_entropy(logits, y)
+        for penalty in self.plan.penalties:
+            loss = loss + penalty(self.net)
+        return loss
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        x = x.float()
+        if self.augment is not None:
+            x = self.augment(x)
+        logits = self.net(self.preprocess(x))
+        loss = self.loss(logits, y)
+        self.train_loss(loss.detach())
+        self.train_acc(logits.detach(), y)
+        self.log("train/loss", self.train_loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("train/acc", self.train_acc, on_step=False, on_epoch=True)
+        return loss
+
+    def _eval_step(self, batch, loss_metric: MeanMetric, acc_metric, split: str) -> None:
+        x, y = batch
+        logits = self(x)
+        loss_metric(F.cross_entropy(logits, y), weight=len(y))
+        acc_metric(logits, y)
+        self.log(f"{split}/loss", loss_metric, on_step=False, on_epoch=True)
+        self.log(f"{split}/acc", acc_metric, on_step=False, on_epoch=True, prog_bar=True)
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(batch, self.val_loss, self.val_acc, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(batch, self.test_loss, self.test_acc, "test")
+
+    def on_train_start(self) -> None:
+        self.val_acc_best.reset()  # forget the sanity-check pass
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            return
+        self.val_acc_best(self.val_acc.compute())
+        best = self.val_acc_best.compute()
+        self.log("val/acc_best", best, prog_bar=True)
+        self.log("hp_metric", best)
+
+    def configure_optimizers(self):
+        decay = {id(p) for p in decay_parameters(self.net)}
+        wd = self.plan.weight_decay if self.plan.decoupled_weight_decay else 0.0
+        groups = [
+            {"params": [p for p in self.net.parameters() if id(p) in decay], "weight_decay": wd},
+            {"params": [p for p in self.net.parameters() if id(p) not in decay], "weight_decay": 0.0},
+        ]
+        optimizer = instantiate(self.optim.optimizer)(groups)
+        if self.optim.get("scheduler") is None:
+            return optimizer
+        scheduler = instantiate(self.optim.scheduler)(optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.config is not None:
+            checkpoint["ablation_lab_config"] = OmegaConf.to_container(self.config, resolve=True)

@@ -1,0 +1,1 @@
+"""Techniques: one registry per config group, mirrored by conf/<group>/<option>.yaml."""

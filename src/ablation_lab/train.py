@@ -1,0 +1,79 @@
+"""ablation-train: compose the config, build data, model and trainer, fit, test the best checkpoint.
+
+Every bad input is refused with one line before Hydra creates a run folder (see preflight).
+"""
+
+import sys
+from pathlib import Path
+
+import hydra
+import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from lightning.pytorch.loggers import TensorBoardLogger
+from omegaconf import DictConfig
+
+from ablation_lab.build import build_datamodule, build_module, check_config
+from ablation_lab.errors import ConfigError
+from ablation_lab.utils.choices import chosen_options, hparams_row
+from ablation_lab.utils.preflight import preflight
+from ablation_lab.utils.resolvers import register_resolvers
+from ablation_lab.utils.run_files import print_config_tree, write_metrics
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+
+def _overrides() -> list[str]:
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Fit and test one run; returns its final metrics (also written to metrics.json)."""
+    check_config(cfg)
+    L.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    dm = build_datamodule(cfg)
+    module = build_module(cfg, dm)
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    for logger in loggers:
+        if isinstance(logger, TensorBoardLogger):
+            logger.log_hyperparams(hparams_row(cfg, _overrides()), metrics={"hp_metric": 0.0})
+    trainer.fit(module, datamodule=dm)
+    metrics = {k: v for k, v in trainer.callback_metrics.items() if k != "hp_metric"}
+    best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
+    trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False)
+    metrics.update(trainer.callback_metrics)
+    metrics.pop("hp_metric", None)
+    out = Path(cfg.paths.output_dir)
+    choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
+    write_metrics(out, metrics, choices, {"best_checkpoint": best, "epochs": trainer.current_epoch})
+    final = {k: float(v) for k, v in metrics.items()}
+    print(
+        f"run: {out}  val/acc_best={final.get('val/acc_best', float('nan')):.4f}  "
+        f"test/acc={final.get('test/acc', float('nan')):.4f}"
+    )
+    return final
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
+def _hydra_main(cfg: DictConfig) -> float | None:
+    print_config_tree(cfg)
+    try:
+        return train(cfg).get("val/acc_best")
+    except ConfigError as err:
+        sys.exit(f"ablation-train: error: {err}")
+
+
+def main() -> None:
+    """Console entry point: refuse a bad command line in one line, else hand it to Hydra."""
+    register_resolvers()
+    try:
+        preflight(CONF_DIR, "train", sys.argv[1:])
+    except ConfigError as err:
+        sys.exit(f"ablation-train: error: {err}")
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()

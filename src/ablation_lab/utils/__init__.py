@@ -1,0 +1,1 @@
+"""Small helpers of the CLIs: run folders, config checks, hparams, summaries."""

@@ -1,0 +1,42 @@
+"""The option chosen in each config group of a run: the keys of its summary and its HPARAMS row."""
+
+from omegaconf import DictConfig
+
+GROUPS = ("data", "model", "activation", "init", "optim", "regularization")
+
+
+def chosen_options(cfg: DictConfig) -> dict[str, str]:
+    """{group: option} for every axis, plus the preprocessing and augmentation of the data.
+
+    Read from the config itself (each option names itself), so it works the same under the CLI,
+    in tests that compose the config, and in `ablation-eval`.
+    """
+    reg = sorted((cfg.get("regularization") or {}).keys())
+    augment = cfg.data.get("augment") or "none"
+    return {
+        "data": str(cfg.data.name),
+        "model": str(cfg.model.name),
+        "activation": str(cfg.activation.name),
+        "init": str(cfg.init.name),
+        "optim": str(cfg.optim.name),
+        "regularization": "+".join(reg) or "none",
+        "preprocess": str(cfg.data.preprocess),
+        "augment": augment if isinstance(augment, str) else "+".join(augment) or "none",
+    }
+
+
+def hparams_row(cfg: DictConfig, overrides: list[str]) -> dict[str, object]:
+    """Flat HPARAMS keys, the same set for every run of a sweep: the choices, the seed, the fixed
+    knobs, and every command-line override (a swept knob such as regularization.dropout.p)."""
+    row: dict[str, object] = dict(chosen_options(cfg))
+    row.update(
+        seed=int(cfg.seed),
+        lr=float(cfg.optim.optimizer.lr),
+        batch_size=int(cfg.data.batch_size),
+        max_epochs=int(cfg.trainer.max_epochs),
+    )
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        if key and not key.startswith(("hydra", "paths")) and key not in row:
+            row[key] = value
+    return row

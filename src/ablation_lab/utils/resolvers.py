@@ -1,0 +1,56 @@
+"""OmegaConf resolvers that name run folders: fresh even when runs start in the same second.
+
+`unique_dir` claims a folder with an atomic mkdir, so two processes can never share one; its
+answer is remembered for the process, because Hydra resolves the run directory more than once.
+"""
+
+import hashlib
+import os
+import re
+from datetime import datetime
+
+from omegaconf import OmegaConf
+
+_claimed: dict[tuple[str, str], str] = {}
+
+# Overrides that say where things are, not what was run: left out of folder names.
+_UNNAMED = ("paths.", "hydra.", "data.root=", "data.download=", "callbacks", "logger", "trainer.accelerator")
+_MAX_NAME = 80
+
+
+def unique_dir(parent: str, suffix: str = "") -> str:
+    """`<parent>/<date>_<time>[_<suffix>]`, with -2, -3 ... appended if that folder exists."""
+    key = (parent, suffix)
+    if key not in _claimed:
+        stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+        base = os.path.join(parent, f"{stamp}_{suffix}" if suffix else stamp)
+        os.makedirs(parent, exist_ok=True)
+        path, n = base, 1
+        while True:
+            try:
+                os.mkdir(path)
+                break
+            except FileExistsError:
+                n += 1
+                path = f"{base}-{n}"
+        _claimed[key] = path
+    return _claimed[key]
+
+
+def short_overrides(overrides) -> str:
+    """A folder-safe digest of the command-line overrides, e.g. `activation=tanh,init=zeros`."""
+    kept = [str(o).lstrip("+~") for o in overrides or []]
+    kept = [o for o in kept if not o.startswith(_UNNAMED)]
+    name = ",".join(re.sub(r"[^A-Za-z0-9._=,+-]", "-", o.replace("/", "-")) for o in kept)
+    if len(name) > _MAX_NAME:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:6]
+        name = f"{name[: _MAX_NAME - 7]}-{digest}"
+    return name or "defaults"
+
+
+def register_resolvers() -> None:
+    """Register once per process (idempotent)."""
+    if not OmegaConf.has_resolver("unique_dir"):
+        OmegaConf.register_new_resolver("unique_dir", unique_dir)
+    if not OmegaConf.has_resolver("short_overrides"):
+        OmegaConf.register_new_resolver("short_overrides", short_overrides)
