@@ -3,7 +3,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per checkout: a shared VENV is re-pointed (pip install -e) at the checkout using it.
+STAMP := $(VENV)/.installed-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
 ARGS ?=
 
 .PHONY: install train sweep test test-fast lint format tensorboard bench clean

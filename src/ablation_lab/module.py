@@ -57,11 +57,18 @@ class ClassifierModule(L.LightningModule):
             x = self.augment(x)
         logits = self.net(self.preprocess(x))
         loss = self.loss(logits, y)
-        self.train_loss(loss.detach())
-        self.train_acc(logits.detach(), y)
-        self.log("train/loss", self.train_loss, on_step=False, on_epoch=True, prog_bar=True)
-        self.log("train/acc", self.train_acc, on_step=False, on_epoch=True)
+        # update() only: no per-step sync or log call in the hot path; logged once per epoch
+        self.train_loss.update(loss.detach(), weight=len(y))
+        self.train_acc.update(logits.detach(), y)
+        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
+            self.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False)
         return loss
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train/loss", self.train_loss.compute(), prog_bar=True)
+        self.log("train/acc", self.train_acc.compute())
+        self.train_loss.reset()
+        self.train_acc.reset()
 
     def _eval_step(self, batch, loss_metric: MeanMetric, acc_metric, split: str) -> None:
         x, y = batch

@@ -2,7 +2,7 @@
 
 from omegaconf import DictConfig
 
-GROUPS = ("data", "model", "activation", "init", "optim", "regularization")
+_NOT_HPARAMS = ("hydra", "paths", "callbacks", "logger", "data.root", "data.download")
 
 
 def chosen_options(cfg: DictConfig) -> dict[str, str]:
@@ -37,6 +37,6 @@ def hparams_row(cfg: DictConfig, overrides: list[str]) -> dict[str, object]:
     )
     for override in overrides:
         key, _, value = override.lstrip("+~").partition("=")
-        if key and not key.startswith(("hydra", "paths")) and key not in row:
+        if key and not key.startswith(_NOT_HPARAMS) and key not in row:
             row[key] = value
     return row

@@ -1,0 +1,143 @@
+"""Images/s of a plain PyTorch loop vs ablation-lab's Trainer on the same model, data and steps.
+
+Both sides train the same network (built from the same config), on the same in-memory uint8
+tensors served by the same BatchLoader, with the same optimizer, in one process. The Lightning
+side runs the real ClassifierModule with the default logger, progress bar and callbacks; only
+validation is off on both sides. Timing skips the first `--warmup` steps of each.
+
+    python scripts/bench.py [--device cpu|cuda] [--steps-mlp 300] [--steps-cnn 40] [--trials 3]
+"""
+
+import argparse
+import tempfile
+import time
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import Callback
+
+from ablation_lab.build import build_module
+from ablation_lab.data.datamodule import TensorDataModule
+from ablation_lab.data.loader import BatchLoader
+from ablation_lab.data.sources import Split
+from ablation_lab.train import CONF_DIR
+
+CASES = {
+    "mlp 1x28x28 (784-512-512-10)": (["data=mnist", "model=mlp", "model.width=512"], (1, 28, 28)),
+    "cnn 3x32x32 (32-64-128 + BN)": (["data=cifar10", "model=cnn", "regularization=batchnorm"], (3, 32, 32)),
+}
+
+
+class StepTimer(Callback):
+    """Wall time from the start of step `warmup` to the end of the last step (steady state:
+    the data holds all steps in one epoch, so no epoch-end work falls inside the window)."""
+
+    def __init__(self, warmup: int, device: torch.device) -> None:
+        self.warmup, self.device, self.start, self.end = warmup, device, None, None
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
+        if trainer.global_step == self.warmup:
+            _sync(self.device)
+            self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step == trainer.max_steps:
+            _sync(self.device)
+            self.end = time.perf_counter()
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _data(shape, n: int, device: torch.device) -> Split:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (n, *shape), generator=g, dtype=torch.uint8)
+    return Split(x.to(device), torch.randint(0, 10, (n,), generator=g).to(device))
+
+
+def _config(overrides: list[str], batch: int, out: str):
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return compose("train", overrides=[*overrides, f"data.batch_size={batch}", f"paths.output_dir={out}"])
+
+
+def _module(cfg, data: Split):
+    dm = TensorDataModule(batch_size=cfg.data.batch_size, preprocess=cfg.data.preprocess)
+    dm.train = dm.val = dm.test = data
+    return dm, build_module(cfg, dm)
+
+
+def plain(cfg, data: Split, steps: int, warmup: int, device: torch.device) -> float:
+    """The reference: forward, loss, backward, step; nothing else."""
+    torch.manual_seed(0)
+    _, module = _module(cfg, data)
+    net, pre = module.net.to(device), module.preprocess.to(device)
+    opt = instantiate(cfg.optim.optimizer)(net.parameters())
+    loader, done, start = BatchLoader(data.x, data.y, cfg.data.batch_size, shuffle=True, drop_last=True), 0, 0.0
+    while done < steps:
+        for x, y in loader:  # one epoch covers all steps, as on the Lightning side
+            if done == warmup:
+                _sync(device)
+                start = time.perf_counter()
+            loss = F.cross_entropy(net(pre(x.float())), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            done += 1
+            if done == steps:
+                break
+    _sync(device)
+    return (steps - warmup) * cfg.data.batch_size / (time.perf_counter() - start)
+
+
+def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device) -> float:
+    """ablation-lab's path: the real module, logger, progress bar and callbacks of `train`."""
+    torch.manual_seed(0)
+    dm, module = _module(cfg, data)
+    timer = StepTimer(warmup, device)
+    callbacks = [instantiate(c) for c in cfg.callbacks.values()] + [timer]
+    loggers = [instantiate(c) for c in cfg.logger.values()]
+    trainer = L.Trainer(
+        **{k: v for k, v in cfg.trainer.items() if k not in ("_target_", "max_epochs", "accelerator")},
+        accelerator=device.type,
+        max_steps=steps,
+        limit_val_batches=0,
+        callbacks=callbacks,
+        logger=loggers,
+        enable_model_summary=False,
+    )
+    trainer.fit(module, datamodule=dm)
+    return (steps - warmup) * cfg.data.batch_size / (timer.end - timer.start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--steps-mlp", type=int, default=300)
+    parser.add_argument("--steps-cnn", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--trials", type=int, default=5)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    steps = {"mlp": args.steps_mlp, "cnn": args.steps_cnn}
+    print(f"device={device} batch={args.batch} torch={torch.__version__} threads={torch.get_num_threads()}")
+    print(f"{'case':34s} {'plain img/s':>12s} {'lightning img/s':>16s} {'ratio':>6s}")
+    for name, (overrides, shape) in CASES.items():
+        n_steps = steps[name[:3]]
+        with tempfile.TemporaryDirectory() as out:
+            cfg = _config(overrides + ["callbacks.progress_bar.refresh_rate=10"], args.batch, out)
+            data = _data(shape, args.batch * n_steps, device)
+            best_plain = best_light = 0.0
+            for _ in range(args.trials):  # alternate, keep the best of each: noise only slows
+                best_plain = max(best_plain, plain(cfg, data, n_steps, args.warmup, device))
+                best_light = max(best_light, lightning(cfg, data, n_steps, args.warmup, device))
+        print(f"{name:34s} {best_plain:12.0f} {best_light:16.0f} {best_light / best_plain:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
