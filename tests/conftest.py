@@ -12,9 +12,9 @@ CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 FAST = [
     "trainer.accelerator=cpu",
     "trainer.max_epochs=1",
-    "+trainer.limit_train_batches=1",
-    "+trainer.limit_val_batches=1",
-    "+trainer.limit_test_batches=1",
+    "++trainer.limit_train_batches=1",
+    "++trainer.limit_val_batches=1",
+    "++trainer.limit_test_batches=1",
     "callbacks.model_summary.max_depth=0",
     "callbacks.progress_bar.refresh_rate=0",
 ]

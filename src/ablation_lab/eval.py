@@ -18,6 +18,7 @@ from ablation_lab.errors import ConfigError, check_choice
 from ablation_lab.utils.resolvers import register_resolvers
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+PATH_KEYS = ("ckpt_path", "data_root")
 
 
 def load_train_config(ckpt_path: str) -> DictConfig:
@@ -57,8 +58,20 @@ def _hydra_main(cfg: DictConfig) -> None:
         sys.exit(f"ablation-eval: error: {err}")
 
 
+def _quote_paths(args: list[str]) -> list[str]:
+    """Quote path values: run folders are named `key=value,...`, which Hydra's grammar would parse."""
+    quoted = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if sep and key in PATH_KEYS and not value.startswith(("'", '"')):
+            arg = f"{key}='{value.replace(chr(39), chr(92) + chr(39))}'"
+        quoted.append(arg)
+    return quoted
+
+
 def main() -> None:
     register_resolvers()
+    sys.argv[1:] = _quote_paths(sys.argv[1:])
     _hydra_main()
 
 

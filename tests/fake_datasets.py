@@ -1,0 +1,44 @@
+"""Tiny dataset files in each torchvision dataset's own on-disk format, for the real loaders."""
+
+import hashlib
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+
+
+def write_mnist(root: Path, folder: str = "MNIST", n_train: int = 60, n_test: int = 20, seed: int = 0) -> None:
+    """idx3/idx1 files as torchvision's MNIST / FashionMNIST expect them under <root>/<folder>/raw."""
+    rng = np.random.default_rng(seed)
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def write_cifar10(root: Path, per_batch: int = 12, seed: int = 0) -> dict:
+    """cifar-10-batches-py pickles; returns the class attributes (file, md5) to patch in."""
+    rng = np.random.default_rng(seed)
+    base = root / "cifar-10-batches-py"
+    base.mkdir(parents=True, exist_ok=True)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
+        entry = {
+            "data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+            "labels": [int(i % 10) for i in range(per_batch)],
+        }
+        (base / name).write_bytes(pickle.dumps(entry))
+    (base / "batches.meta").write_bytes(pickle.dumps({"label_names": [f"class{i}" for i in range(10)]}))
+    return {
+        "train_list": [[n, _md5(base / n)] for n in names[:5]],
+        "test_list": [["test_batch", _md5(base / "test_batch")]],
+        "meta": {"filename": "batches.meta", "key": "label_names", "md5": _md5(base / "batches.meta")},
+    }

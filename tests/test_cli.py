@@ -1,0 +1,112 @@
+"""The real CLIs in a subprocess, in a temp folder: runs, sweeps, errors, evaluation."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tb_events
+
+BIN = Path(sys.executable).parent
+FAST = ["trainer.max_epochs=2", "callbacks.progress_bar.refresh_rate=0", "trainer.accelerator=cpu"]
+pytestmark = pytest.mark.slow
+
+
+def run(cwd: Path, tool: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run([str(BIN / tool), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def tree(folder: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for p in folder.rglob("*")} if folder.exists() else {}
+
+
+def test_single_run_writes_metrics_events_checkpoints_and_reports(tmp_path):
+    proc = run(tmp_path, "ablation-train", "activation=tanh", "init=xavier_normal", *FAST)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (run_dir,) = (tmp_path / "logs" / "runs").iterdir()
+    assert run_dir.name.endswith("activation=tanh,init=xavier_normal,trainer.max_epochs=2")
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"run: {run_dir}") and "val/acc_best=" in last and "test/acc=" in last
+    record = json.loads((run_dir / "metrics.json").read_text())
+    assert record["choices"] | {} == record["choices"] and record["choices"]["activation"] == "tanh"
+    assert record["choices"]["init"] == "xavier_normal" and record["choices"]["seed"] == 0
+    for key in ("train/loss", "train/acc", "val/loss", "val/acc", "val/acc_best", "test/acc"):
+        assert 0.0 <= record["metrics"][key] <= 10.0, key
+    assert record["metrics"]["val/acc_best"] > 0.5
+    assert {p.name for p in (run_dir / "checkpoints").iterdir()} >= {"last.ckpt"}
+    assert (run_dir / ".hydra" / "config.yaml").is_file() and (run_dir / ".hydra" / "overrides.yaml").is_file()
+    assert len(tb_events.scalars(run_dir, "val/acc")) == 2
+    assert tb_events.scalars(run_dir, "hp_metric")[-1] == pytest.approx(record["metrics"]["val/acc_best"])
+
+
+def test_multirun_gives_one_folder_per_cell_same_hparams_keys_and_a_summary(tmp_path):
+    proc = run(tmp_path, "ablation-train", "-m", "activation=relu,tanh", "init=kaiming_normal,xavier_normal",
+               "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0", "trainer.accelerator=cpu")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (sweep,) = (tmp_path / "logs" / "multiruns").iterdir()
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name[0].isdigit())
+    assert [p.name.split("_")[0] for p in runs] == ["0", "1", "2", "3"]
+    keys = set()
+    for run_dir in runs:
+        assert (run_dir / "metrics.json").is_file()
+        hp = tb_events.hparams(run_dir)
+        keys.add(frozenset(hp))
+        assert tb_events.scalars(run_dir, "hp_metric")[-1] > 0
+    assert len(keys) == 1 and {"activation", "init", "seed", "lr", "batch_size"} <= set(next(iter(keys)))
+    summary = (sweep / "summary.md").read_text()
+    assert summary.count("\n| ") == 4 and "Best: activation=" in summary
+    assert (sweep / "summary.csv").is_file() and (sweep / "summary.png").is_file()
+    assert not (tmp_path / "logs" / "runs").exists()
+
+
+def test_two_regularizers_and_a_swept_knob_from_the_command_line(tmp_path):
+    proc = run(tmp_path, "ablation-train", "-m", "regularization=[dropout,weight_decay]",
+               "regularization.dropout.p=0.0,0.5", "trainer.max_epochs=1",
+               "callbacks.progress_bar.refresh_rate=0", "trainer.accelerator=cpu")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (sweep,) = (tmp_path / "logs" / "multiruns").iterdir()
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    ps = [tb_events.hparams(r)["regularization.dropout.p"] for r in runs]
+    assert ps == ["0.0", "0.5"]
+    for r in runs:
+        assert json.loads((r / "metrics.json").read_text())["choices"]["regularization"] == "dropout+weight_decay"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["activation=relux"], "unknown activation 'relux'; choose one of: gelu, relu, sigmoid, tanh"),
+        (["-m", "activation=relu,relux"], "unknown activation 'relux'"),
+        (["regularization=dropout", "regularization.dropout.p=1.5"], "regularization.dropout.p=1.5 is out of range"),
+        (["data=mnist", "data.root=no/such/dir"], "data.root='no/such/dir' does not exist"),
+        (["model=resnet", "model.depth=21"], "model.depth=21 is not 6n+2"),
+        (["model.dept=3"], "Could not override 'model.dept'"),
+    ],
+)
+def test_bad_input_exits_nonzero_with_one_line_and_touches_nothing(tmp_path, args, message):
+    earlier = tmp_path / "logs" / "runs" / "2020-01-01_00-00-00_defaults"
+    earlier.mkdir(parents=True)
+    (earlier / "metrics.json").write_text("{}")
+    before = tree(tmp_path / "logs")
+    proc = run(tmp_path, "ablation-train", *args)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert tree(tmp_path / "logs") == before
+
+
+def test_eval_reproduces_the_test_accuracy_of_the_best_checkpoint(tmp_path):
+    assert run(tmp_path, "ablation-train", *FAST).returncode == 0
+    (run_dir,) = (tmp_path / "logs" / "runs").iterdir()
+    record = json.loads((run_dir / "metrics.json").read_text())
+    proc = run(tmp_path, "ablation-eval", f"ckpt_path={record['best_checkpoint']}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (eval_dir,) = (tmp_path / "logs" / "evals").iterdir()
+    result = json.loads((eval_dir / "eval.json").read_text())
+    assert result["metrics"]["test/acc"] == pytest.approx(record["metrics"]["test/acc"], abs=1e-6)
+    missing = run(tmp_path, "ablation-eval", "ckpt_path=nope.ckpt")
+    assert missing.returncode != 0 and "ckpt_path='nope.ckpt' is not a file" in missing.stderr
