@@ -77,7 +77,11 @@ def plain(cfg, data: Split, steps: int, warmup: int, device: torch.device) -> fl
     _, module = _module(cfg, data)
     net, pre = module.net.to(device), module.preprocess.to(device)
     opt = instantiate(cfg.optim.optimizer)(net.parameters())
-    loader, done, start = BatchLoader(data.x, data.y, cfg.data.batch_size, shuffle=True, drop_last=True), 0, 0.0
+    loader, done, start = (
+        BatchLoader(data.x, data.y, cfg.data.batch_size, shuffle=True, drop_last=True),
+        0,
+        0.0,
+    )
     while done < steps:
         for x, y in loader:  # one epoch covers all steps, as on the Lightning side
             if done == warmup:
@@ -115,7 +119,9 @@ def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps-mlp", type=int, default=300)

@@ -31,7 +31,12 @@ def make_cfg(tmp_path):
             extra = FAST if fast else ["trainer.accelerator=cpu", "callbacks.progress_bar.refresh_rate=0"]
             return compose(
                 "train",
-                overrides=[*extra, f"paths.output_dir={tmp_path}", f"paths.data_dir={tmp_path}/data", *overrides],
+                overrides=[
+                    *extra,
+                    f"paths.output_dir={tmp_path}",
+                    f"paths.data_dir={tmp_path}/data",
+                    *overrides,
+                ],
             )
 
     yield make

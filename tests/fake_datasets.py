@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 
 
-def write_mnist(root: Path, folder: str = "MNIST", n_train: int = 60, n_test: int = 20, seed: int = 0) -> None:
+def write_mnist(
+    root: Path, folder: str = "MNIST", n_train: int = 60, n_test: int = 20, seed: int = 0
+) -> None:
     """idx3/idx1 files as torchvision's MNIST / FashionMNIST expect them under <root>/<folder>/raw."""
     rng = np.random.default_rng(seed)
     raw = root / folder / "raw"
@@ -16,7 +18,9 @@ def write_mnist(root: Path, folder: str = "MNIST", n_train: int = 60, n_test: in
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
         labels = (np.arange(n) % 10).astype(np.uint8)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
+            struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes()
+        )
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
 
 

@@ -23,5 +23,7 @@ def hparams(run_dir: Path) -> dict[str, object]:
         data = plugin_data_pb2.HParamsPluginData.FromString(blob)
         if data.HasField("session_start_info"):
             info = data.session_start_info.hparams
-            return {k: v.string_value if v.HasField("string_value") else v.number_value for k, v in info.items()}
+            return {
+                k: v.string_value if v.HasField("string_value") else v.number_value for k, v in info.items()
+            }
     return {}

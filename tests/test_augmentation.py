@@ -33,7 +33,10 @@ def test_random_crop_is_a_window_of_the_zero_padded_image():
 def test_presets_lists_and_none():
     assert len(build_augment("none", 32)) == 0
     assert [type(m).__name__ for m in build_augment("flip_crop", 32)] == ["RandomCrop", "HorizontalFlip"]
-    assert [type(m).__name__ for m in build_augment(["hflip", "crop"], 32)] == ["HorizontalFlip", "RandomCrop"]
+    assert [type(m).__name__ for m in build_augment(["hflip", "crop"], 32)] == [
+        "HorizontalFlip",
+        "RandomCrop",
+    ]
     assert build_augment("crop", 32)[0].pad == 4 and build_augment("crop", 8)[0].pad == 1
 
 

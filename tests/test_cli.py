@@ -17,7 +17,9 @@ pytestmark = pytest.mark.slow
 
 def run(cwd: Path, tool: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run([str(BIN / tool), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(BIN / tool), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def tree(folder: Path) -> dict[str, float]:
@@ -38,14 +40,24 @@ def test_single_run_writes_metrics_events_checkpoints_and_reports(tmp_path):
         assert 0.0 <= record["metrics"][key] <= 10.0, key
     assert record["metrics"]["val/acc_best"] > 0.5
     assert {p.name for p in (run_dir / "checkpoints").iterdir()} >= {"last.ckpt"}
-    assert (run_dir / ".hydra" / "config.yaml").is_file() and (run_dir / ".hydra" / "overrides.yaml").is_file()
+    assert (run_dir / ".hydra" / "config.yaml").is_file() and (
+        run_dir / ".hydra" / "overrides.yaml"
+    ).is_file()
     assert len(tb_events.scalars(run_dir, "val/acc")) == 2
     assert tb_events.scalars(run_dir, "hp_metric")[-1] == pytest.approx(record["metrics"]["val/acc_best"])
 
 
 def test_multirun_gives_one_folder_per_cell_same_hparams_keys_and_a_summary(tmp_path):
-    proc = run(tmp_path, "ablation-train", "-m", "activation=relu,tanh", "init=kaiming_normal,xavier_normal",
-               "trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0", "trainer.accelerator=cpu")
+    proc = run(
+        tmp_path,
+        "ablation-train",
+        "-m",
+        "activation=relu,tanh",
+        "init=kaiming_normal,xavier_normal",
+        "trainer.max_epochs=1",
+        "callbacks.progress_bar.refresh_rate=0",
+        "trainer.accelerator=cpu",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     (sweep,) = (tmp_path / "logs" / "multiruns").iterdir()
     runs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name[0].isdigit())
@@ -64,16 +76,26 @@ def test_multirun_gives_one_folder_per_cell_same_hparams_keys_and_a_summary(tmp_
 
 
 def test_two_regularizers_and_a_swept_knob_from_the_command_line(tmp_path):
-    proc = run(tmp_path, "ablation-train", "-m", "regularization=[dropout,weight_decay]",
-               "regularization.dropout.p=0.0,0.5", "trainer.max_epochs=1",
-               "callbacks.progress_bar.refresh_rate=0", "trainer.accelerator=cpu")
+    proc = run(
+        tmp_path,
+        "ablation-train",
+        "-m",
+        "regularization=[dropout,weight_decay]",
+        "regularization.dropout.p=0.0,0.5",
+        "trainer.max_epochs=1",
+        "callbacks.progress_bar.refresh_rate=0",
+        "trainer.accelerator=cpu",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     (sweep,) = (tmp_path / "logs" / "multiruns").iterdir()
     runs = sorted(p for p in sweep.iterdir() if p.is_dir())
     ps = [tb_events.hparams(r)["regularization.dropout.p"] for r in runs]
     assert ps == ["0.0", "0.5"]
     for r in runs:
-        assert json.loads((r / "metrics.json").read_text())["choices"]["regularization"] == "dropout+weight_decay"
+        assert (
+            json.loads((r / "metrics.json").read_text())["choices"]["regularization"]
+            == "dropout+weight_decay"
+        )
 
 
 @pytest.mark.parametrize(
@@ -81,7 +103,10 @@ def test_two_regularizers_and_a_swept_knob_from_the_command_line(tmp_path):
     [
         (["activation=relux"], "unknown activation 'relux'; choose one of: gelu, relu, sigmoid, tanh"),
         (["-m", "activation=relu,relux"], "unknown activation 'relux'"),
-        (["regularization=dropout", "regularization.dropout.p=1.5"], "regularization.dropout.p=1.5 is out of range"),
+        (
+            ["regularization=dropout", "regularization.dropout.p=1.5"],
+            "regularization.dropout.p=1.5 is out of range",
+        ),
         (["data=mnist", "data.root=no/such/dir"], "data.root='no/such/dir' does not exist"),
         (["model=resnet", "model.depth=21"], "model.depth=21 is not 6n+2"),
         (["model.dept=3"], "Could not override 'model.dept'"),

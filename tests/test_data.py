@@ -8,6 +8,7 @@ from ablation_lab.data.datamodule import TensorDataModule
 from ablation_lab.data.loader import BatchLoader
 from ablation_lab.data.sources import check_root, load_source
 from ablation_lab.errors import ConfigError
+
 from fake_datasets import write_cifar10, write_mnist
 
 
@@ -23,7 +24,9 @@ def test_digits_splits_are_disjoint_fixed_and_cover_everything():
     sizes = [len(s.y) for s in (dm.train, dm.val, dm.test)]
     assert sum(sizes) == 1797 and sizes[1] == round(0.15 * 1797) and sizes[2] == round(0.2 * 1797)
     rows = torch.cat([s.x.flatten(1) for s in (dm.train, dm.val, dm.test)])
-    assert len(torch.unique(rows, dim=0)) == len(torch.unique(load_source("digits", "", False)[0].x.flatten(1), dim=0))
+    assert len(torch.unique(rows, dim=0)) == len(
+        torch.unique(load_source("digits", "", False)[0].x.flatten(1), dim=0)
+    )
     again = TensorDataModule("digits")
     again.setup()
     assert torch.equal(again.test.x, dm.test.x)

@@ -16,8 +16,15 @@ SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32)]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("make", [lambda s: MLP(s, 10, RELU, 2, 32), lambda s: CNN(s, 10, RELU, (8, 16)),
-                                  lambda s: ResNet(s, 10, RELU, 8, 8)], ids=["mlp", "cnn", "resnet"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: MLP(s, 10, RELU, 2, 32),
+        lambda s: CNN(s, 10, RELU, (8, 16)),
+        lambda s: ResNet(s, 10, RELU, 8, 8),
+    ],
+    ids=["mlp", "cnn", "resnet"],
+)
 def test_models_classify_every_input_shape(make, shape):
     assert make(shape)(torch.rand(2, *shape)).shape == (2, 10)
 
@@ -32,7 +39,9 @@ def test_resnet_depth_counts_weighted_layers_and_norm_none_removes_bn():
     net = ResNet((3, 32, 32), 10, RELU, depth=20)
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
     assert len(convs) + 1 == 20  # 19 3×3 convs + the linear head
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in ResNet((3, 32, 32), 10, RELU, 8, norm="none").modules())
+    assert not any(
+        isinstance(m, torch.nn.BatchNorm2d) for m in ResNet((3, 32, 32), 10, RELU, 8, norm="none").modules()
+    )
 
 
 def test_resnet_refuses_bad_depth_and_contradictions():

@@ -6,6 +6,7 @@ import pytest
 import torchvision.datasets as tvd
 
 from ablation_lab.train import train
+
 from fake_datasets import write_cifar10, write_mnist
 
 CONF = Path(__file__).resolve().parents[1] / "conf"

@@ -55,9 +55,9 @@ def build_datamodule(cfg: DictConfig):
     return dm
 
 
-def build_module(cfg: DictConfig, dm) -> "ClassifierModule":
-    """The LightningModule of a run: model, train-split preprocessing, augmentation, optimizer."""
-    from ablation_lab.module import ClassifierModule
+def build_module(cfg: DictConfig, dm):
+    """The ClassifierModule of a run: model, train-split preprocessing, augmentation, optimizer."""
+    from ablation_lab.module import ClassifierModule  # lightning is heavy: only when a run starts
 
     plan = build_regularization(cfg.get("regularization"))
     return ClassifierModule(

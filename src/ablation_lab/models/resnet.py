@@ -32,7 +32,13 @@ class ResNet(nn.Module):
     """ResNet-(6n+2) for small images; `norm: batch` is the paper's, `none` removes every BN."""
 
     def __init__(
-        self, in_shape, num_classes: int, blocks: Blocks, depth: int = 20, width: int = 16, norm: str = "batch"
+        self,
+        in_shape,
+        num_classes: int,
+        blocks: Blocks,
+        depth: int = 20,
+        width: int = 16,
+        norm: str = "batch",
     ) -> None:
         super().__init__()
         check_choice("model.norm", norm, {"batch", "none"})

@@ -53,9 +53,7 @@ def _weight_decay(plan: RegularizationPlan, cfg) -> None:
     plan.weight_decay = lam
     plan.decoupled_weight_decay = bool(cfg.get("decoupled", True))
     if not plan.decoupled_weight_decay:
-        plan.penalties.append(
-            lambda model: 0.5 * lam * sum(p.pow(2).sum() for p in decay_parameters(model))
-        )
+        plan.penalties.append(lambda model: 0.5 * lam * sum(p.pow(2).sum() for p in decay_parameters(model)))
 
 
 REGULARIZERS: dict[str, Callable[[RegularizationPlan, object], None]] = {

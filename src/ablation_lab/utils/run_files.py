@@ -30,7 +30,9 @@ def write_metrics(run_dir: Path, metrics: dict, choices: dict, extra: dict | Non
     return path
 
 
-def print_config_tree(cfg: DictConfig, order=("data", "model", "activation", "init", "regularization", "optim", "trainer")) -> None:
+def print_config_tree(
+    cfg: DictConfig, order=("data", "model", "activation", "init", "regularization", "optim", "trainer")
+) -> None:
     """Print the composed config as a rich tree, one branch per group, the axes first."""
     tree = Tree("config", guide_style="dim")
     keys = [k for k in order if k in cfg] + [k for k in cfg if k not in order and k != "hydra"]
