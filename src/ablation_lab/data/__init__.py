@@ -1,0 +1,1 @@
+"""Datasets held in memory as uint8 tensors and served as whole batches."""

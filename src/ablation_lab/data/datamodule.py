@@ -1,0 +1,97 @@
+"""The one LightningDataModule: a dataset as uint8 tensors on the training device, split once.
+
+Splits are drawn with `split_seed` (fixed, not the run seed) so every run of a sweep validates
+and tests on the same images. Preprocessing statistics are fitted on the training split only.
+"""
+
+import lightning as L
+import torch
+from torch import nn
+
+from ablation_lab.data.loader import BatchLoader
+from ablation_lab.data.sources import Split, load_source
+from ablation_lab.errors import check_range
+from ablation_lab.techniques.preprocessing import fit_preprocess
+
+
+def _take(split: Split, idx: torch.Tensor) -> Split:
+    return Split(split.x[idx], split.y[idx])
+
+
+class TensorDataModule(L.LightningDataModule):
+    """Loads `name` into memory, carves train/val (and test when the source has none)."""
+
+    def __init__(
+        self,
+        name: str = "digits",
+        root: str = "data",
+        download: bool = False,
+        batch_size: int = 64,
+        eval_batch_size: int = 512,
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.2,
+        split_seed: int = 0,
+        preprocess: str = "standardize",
+        augment=None,
+        in_shape=None,
+        num_classes: int | None = None,
+    ) -> None:
+        super().__init__()
+        check_range("data.val_fraction", val_fraction, 0.0, 1.0, high_open=True)
+        check_range("data.test_fraction", test_fraction, 0.0, 1.0, high_open=True)
+        check_range("data.batch_size", batch_size, 1, float("inf"))
+        self.name, self.root, self.download = name, root, download
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.val_fraction, self.test_fraction, self.split_seed = val_fraction, test_fraction, split_seed
+        self.preprocess_name = preprocess
+        self.augment = augment
+        self.in_shape = tuple(in_shape) if in_shape is not None else None
+        self.num_classes = num_classes
+        self.train = self.val = self.test = None
+        self._seed = 0
+
+    def prepare_data(self) -> None:
+        if self.download:
+            load_source(self.name, self.root, True)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train is None:
+            self._load()
+        device = self._device()
+        if self.train.x.device != device:
+            self.train, self.val, self.test = (
+                Split(s.x.to(device), s.y.to(device)) for s in (self.train, self.val, self.test)
+            )
+
+    def _load(self) -> None:
+        full_train, test = load_source(self.name, self.root, False)
+        g = torch.Generator().manual_seed(self.split_seed)
+        order = torch.randperm(len(full_train.y), generator=g)
+        if test is None:
+            n_test = round(self.test_fraction * len(order))
+            test, order = _take(full_train, order[:n_test]), order[n_test:]
+        n_val = round(self.val_fraction * len(full_train.y))
+        self.val = _take(full_train, order[:n_val])
+        self.train = _take(full_train, order[n_val:])
+        self.test = test
+
+    def _device(self) -> torch.device:
+        trainer = getattr(self, "trainer", None)
+        return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+
+    def fit_preprocess(self) -> nn.Module:
+        """Preprocessing fitted on the training split (call after `setup`)."""
+        return fit_preprocess(self.preprocess_name, self.train.x.cpu())
+
+    def set_seed(self, seed: int) -> None:
+        """Seed of the training-set shuffling, so a run is reproducible from its seed."""
+        self._seed = seed
+
+    def train_dataloader(self) -> BatchLoader:
+        return BatchLoader(self.train.x, self.train.y, self.batch_size, shuffle=True, seed=self._seed)
+
+    def val_dataloader(self) -> BatchLoader:
+        return BatchLoader(self.val.x, self.val.y, self.eval_batch_size)
+
+    def test_dataloader(self) -> BatchLoader:
+        return BatchLoader(self.test.x, self.test.y, self.eval_batch_size)

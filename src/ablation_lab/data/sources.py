@@ -1,0 +1,95 @@
+"""Dataset sources: each returns raw uint8 images (N, C, H, W) and int64 labels for its splits.
+
+Torchvision datasets are read through torchvision's own classes (so `root` and `download` behave
+as users know them), then their `.data` arrays are taken whole instead of decoding per sample.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ablation_lab.errors import ConfigError, check_choice
+
+
+@dataclass(frozen=True)
+class Split:
+    """Raw images (uint8, N×C×H×W) and labels (int64, N)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+
+def _digits(root: str, download: bool) -> tuple[Split, Split | None]:
+    """scikit-learn's 1797 8×8 digits (0..16 grey levels), scaled to 0..255; no official test split."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = np.rint(bunch.images * (255.0 / 16.0)).astype(np.uint8)[:, None]
+    return Split(torch.from_numpy(x), torch.from_numpy(bunch.target).long()), None
+
+
+def _open(cls, name: str, root: str, download: bool, **kwargs):
+    try:
+        return cls(root=root, download=download, **kwargs)
+    except RuntimeError as err:
+        if download:
+            raise ConfigError(f"could not download {name} into data.root='{root}': {err}") from err
+        raise ConfigError(
+            f"no {name} files under data.root='{root}'; pass data.download=true "
+            f"or point data.root at a folder that holds them"
+        ) from err
+
+
+def _mnist_like(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
+    def load(root: str, download: bool) -> tuple[Split, Split]:
+        import torchvision.datasets as tvd
+
+        cls = getattr(tvd, cls_name)
+        splits = [_open(cls, cls_name, root, download, train=train) for train in (True, False)]
+        return tuple(Split(d.data[:, None].contiguous(), d.targets.long()) for d in splits)
+
+    return load
+
+
+def _cifar(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
+    def load(root: str, download: bool) -> tuple[Split, Split]:
+        import torchvision.datasets as tvd
+
+        cls = getattr(tvd, cls_name)
+        splits = [_open(cls, cls_name, root, download, train=train) for train in (True, False)]
+        return tuple(
+            Split(
+                torch.from_numpy(d.data).permute(0, 3, 1, 2).contiguous(),
+                torch.as_tensor(d.targets, dtype=torch.long),
+            )
+            for d in splits
+        )
+
+    return load
+
+
+SOURCES: dict[str, Callable[[str, bool], tuple[Split, Split | None]]] = {
+    "digits": _digits,
+    "mnist": _mnist_like("MNIST"),
+    "fashion_mnist": _mnist_like("FashionMNIST"),
+    "cifar10": _cifar("CIFAR10"),
+}
+
+
+def check_root(name: str, root: str, download: bool) -> None:
+    """Fail early, before any run folder exists, when a dataset can be neither found nor fetched."""
+    check_choice("data", name, SOURCES)
+    if name != "digits" and not download and not Path(root).is_dir():
+        raise ConfigError(
+            f"data.root='{root}' does not exist; point data.root at the folder holding the "
+            f"{name} files or pass data.download=true"
+        )
+
+
+def load_source(name: str, root: str, download: bool) -> tuple[Split, Split | None]:
+    """Load dataset `name`: (official train split, official test split or None)."""
+    check_choice("data", name, SOURCES)
+    return SOURCES[name](root, download)
