@@ -11,21 +11,39 @@ from ablation_lab.models.blocks import Blocks
 
 
 class BasicBlock(nn.Module):
-    """out = act(branch(x) + shortcut(x)), branch = conv-[bn]-act-[dropout]-conv-[bn]."""
+    """out = act(branch(x) + shortcut(x)), branch = conv-[bn]-act-[dropout]-conv-[bn].
+
+    Without normalization the block carries Fixup's scalar biases (0) and multiplier (1): the
+    identity at init, whatever the init, so `norm=none` runs differ from Fixup only by the init.
+    """
 
     def __init__(self, c_in: int, c_out: int, stride: int, blocks: Blocks) -> None:
         super().__init__()
         bn = blocks.batchnorm
-        second = [nn.Conv2d(c_out, c_out, 3, 1, 1, bias=not bn)] + ([nn.BatchNorm2d(c_out)] if bn else [])
-        self.branch = nn.Sequential(blocks.conv(c_in, c_out, stride), *second)
+        self.first = blocks.conv(c_in, c_out, stride)
+        norm2 = [nn.BatchNorm2d(c_out)] if bn else []
+        self.second = nn.Sequential(nn.Conv2d(c_out, c_out, 3, 1, 1, bias=not bn), *norm2)
         self.shortcut = nn.Identity()
         if stride != 1 or c_in != c_out:
             proj = [nn.Conv2d(c_in, c_out, 1, stride, bias=not bn)] + ([nn.BatchNorm2d(c_out)] if bn else [])
             self.shortcut = nn.Sequential(*proj)
         self.act = blocks.act(c_out)
+        self.scalars = not bn
+        if self.scalars:
+            self.bias1a, self.bias1b, self.bias2a, self.bias2b = (nn.Parameter(torch.zeros(1)) for _ in range(4))
+            self.scale = nn.Parameter(torch.ones(1))
+
+    def branch_convs(self) -> tuple[nn.Conv2d, nn.Conv2d]:
+        """The first and last conv of the residual branch."""
+        return self.first[0], self.second[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.branch(x) + self.shortcut(x))
+        if not self.scalars:
+            return self.act(self.second(self.first(x)) + self.shortcut(x))
+        x = x + self.bias1a
+        out = self.first[1:](self.first[0](x) + self.bias1b)
+        out = self.second(out + self.bias2a) * self.scale + self.bias2b
+        return self.act(out + self.shortcut(x))
 
 
 class ResNet(nn.Module):
@@ -49,6 +67,7 @@ class ResNet(nn.Module):
         if blocks.batchnorm and norm == "none":
             raise ConfigError("regularization=batchnorm contradicts model.norm=none; drop one of them")
         blocks = replace(blocks, batchnorm=norm == "batch")
+        self.has_norm = blocks.batchnorm
         n = (depth - 2) // 6
         bn = [nn.BatchNorm2d(width)] if blocks.batchnorm else []
         self.stem = nn.Sequential(nn.Conv2d(in_shape[0], width, 3, 1, 1, bias=not bn), *bn, blocks.act(width))

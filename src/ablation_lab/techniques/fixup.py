@@ -1,0 +1,34 @@
+"""Fixup (Zhang, Dauphin & Ma 2019): train a deep ResNet without normalization.
+
+For L residual branches of m = 2 convs each: the first conv of each branch is He-initialized and
+scaled by L^(−1/(2m−2)) = L^(−1/2), the last conv of each branch and the classifier start at 0;
+the scalar biases and multiplier of each block (ResNet with norm=none) start at 0 and 1.
+"""
+
+from torch import nn
+
+from ablation_lab.errors import ConfigError
+from ablation_lab.techniques.activations import Activation
+
+
+def fixup_init(model: nn.Module, act: Activation) -> nn.Module:
+    from ablation_lab.models.resnet import BasicBlock, ResNet
+
+    if not isinstance(model, ResNet) or model.has_norm:
+        raise ConfigError("init=fixup needs model=resnet with model.norm=none (it replaces normalization)")
+    blocks = [m for m in model.modules() if isinstance(m, BasicBlock)]
+    scale = len(blocks) ** -0.5
+    nonlinearity, param = act.gain
+    for layer in model.modules():
+        if isinstance(layer, nn.Conv2d):
+            nn.init.kaiming_normal_(layer.weight, a=param or 0.0, nonlinearity=nonlinearity)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    for block in blocks:
+        first, last = block.branch_convs()
+        first.weight.data.mul_(scale)
+        nn.init.zeros_(last.weight)
+    head = model.head[-1]
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    return model
