@@ -33,7 +33,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     for logger in loggers:
@@ -47,7 +47,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics.pop("hp_metric", None)
     out = Path(cfg.paths.output_dir)
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
-    write_metrics(out, metrics, choices, {"best_checkpoint": best, "epochs": trainer.current_epoch})
+    extra = {"best_checkpoint": best, "epochs": trainer.current_epoch}
+    for callback in callbacks:  # e.g. the diagnostics' step-0 numbers
+        extra |= callback.metrics_json() if hasattr(callback, "metrics_json") else {}
+    write_metrics(out, metrics, choices, extra)
     final = {k: float(v) for k, v in metrics.items()}
     print(
         f"run: {out}  val/acc_best={final.get('val/acc_best', float('nan')):.4f}  "

@@ -30,7 +30,9 @@ class BasicBlock(nn.Module):
         self.act = blocks.act(c_out)
         self.scalars = not bn
         if self.scalars:
-            self.bias1a, self.bias1b, self.bias2a, self.bias2b = (nn.Parameter(torch.zeros(1)) for _ in range(4))
+            self.bias1a, self.bias1b, self.bias2a, self.bias2b = (
+                nn.Parameter(torch.zeros(1)) for _ in range(4)
+            )
             self.scale = nn.Parameter(torch.ones(1))
 
     def branch_convs(self) -> tuple[nn.Conv2d, nn.Conv2d]:

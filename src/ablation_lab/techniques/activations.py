@@ -24,7 +24,9 @@ class Activation:
     expansion: int = 1
 
     def __call__(self, width: int) -> nn.Module:
-        return self.make(width)
+        module = self.make(width)
+        module.is_activation = True  # diagnostics find the per-layer activations by this mark
+        return module
 
 
 def _identity(cfg) -> Activation:

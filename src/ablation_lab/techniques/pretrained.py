@@ -20,9 +20,11 @@ def head_of(model: nn.Module) -> nn.Linear:
 def load_pretrained(model: nn.Module, cfg) -> nn.Module:
     path = cfg.get("path")
     if not path or not Path(str(path)).is_file():
-        raise ConfigError(f"init.path='{path}' is not a checkpoint file; pass init.path=<run>/checkpoints/last.ckpt")
+        raise ConfigError(
+            f"init.path='{path}' is not a checkpoint file; pass init.path=<run>/checkpoints/last.ckpt"
+        )
     state = torch.load(str(path), map_location="cpu", weights_only=False)
-    weights = {k[len("net."):]: v for k, v in state.get("state_dict", {}).items() if k.startswith("net.")}
+    weights = {k[len("net.") :]: v for k, v in state.get("state_dict", {}).items() if k.startswith("net.")}
     if not weights:
         raise ConfigError(f"init.path='{path}' holds no network weights of an ablation-train run")
     own = model.state_dict()

@@ -1,0 +1,1 @@
+"""The chapter's pictures: per-layer activation and gradient statistics, in TensorBoard and PNG."""

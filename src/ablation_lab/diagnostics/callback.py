@@ -1,0 +1,80 @@
+"""Lightning callback: the per-layer diagnostics in TensorBoard under `diag/...`, cheap enough to
+leave on. Hooks exist only during the steps it measures (step 0, the init picture, and every
+`every_n_steps`); the other steps pay nothing."""
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from ablation_lab.diagnostics import probes
+
+
+class Diagnostics(L.Callback):
+    """Activation mean/std/histogram, dead and saturated fractions, gradient norms and histograms,
+    update-to-weight ratios per layer; step-0 numbers also go into metrics.json."""
+
+    def __init__(self, every_n_steps: int = 100, histograms: bool = True, saturation_threshold: float = 0.05):
+        self.every_n_steps = max(1, int(every_n_steps))
+        self.histograms = histograms
+        self.threshold = saturation_threshold
+        self.step0: dict[str, float] = {}
+        self._recorder = None
+        self._records = None
+        self._before = None
+        self._grads = None
+
+    def _measuring(self, trainer) -> bool:
+        return trainer.global_step % self.every_n_steps == 0
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
+        if self._measuring(trainer) and self._recorder is None:
+            self._recorder = probes.record_activations(module.net, self.threshold)
+            self._records = self._recorder.__enter__()
+
+    def on_before_optimizer_step(self, trainer, module, optimizer) -> None:
+        if self._recorder is not None:
+            self._grads = [
+                None if m.weight.grad is None else m.weight.grad.detach().clone()
+                for m in probes.affine_layers(module.net)
+            ]
+            self._before = [m.weight.detach().clone() for m in probes.affine_layers(module.net)]
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        if self._recorder is None:
+            return
+        self._recorder.__exit__(None, None, None)
+        self._recorder = None
+        step = trainer.global_step - 1  # the step just taken, measured before its update
+        scalars: dict[str, float] = {}
+        hists: dict[str, torch.Tensor] = {}
+        for i, rec in enumerate(self._records or []):
+            if rec is None:
+                continue
+            name = probes.layer_name(i)
+            scalars |= {f"diag/act_mean/{name}": rec.mean, f"diag/act_std/{name}": rec.std}
+            scalars[f"diag/dead_frac/{name}"] = rec.dead_fraction
+            if rec.saturated_fraction is not None:
+                scalars[f"diag/sat_frac/{name}"] = rec.saturated_fraction
+            hists[f"diag/act_hist/{name}"] = rec.sample
+        if self._before is not None:
+            ratios = probes.update_ratios(self._before, module.net)
+            for i, (g, r) in enumerate(zip(self._grads, ratios, strict=True)):
+                name = probes.layer_name(i)
+                scalars[f"diag/update_ratio/{name}"] = r
+                if g is not None:
+                    scalars[f"diag/grad_norm/{name}"] = g.norm().item()
+                    hists[f"diag/grad_hist/{name}"] = g.flatten()[
+                        :: max(1, g.numel() // probes.HIST_SAMPLES)
+                    ].cpu()
+        self._before = self._grads = self._records = None
+        if step == 0:
+            self.step0 = dict(scalars)
+        for logger in trainer.loggers:
+            logger.log_metrics(scalars, step=step)
+            if self.histograms and isinstance(logger, TensorBoardLogger):
+                for tag, values in hists.items():
+                    logger.experiment.add_histogram(tag, values, step)
+
+    def metrics_json(self) -> dict:
+        """What train.py adds to metrics.json: the init picture."""
+        return {"diagnostics_step0": self.step0}
