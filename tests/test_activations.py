@@ -56,7 +56,62 @@ def test_unknown_activation_names_the_valid_ones():
         build_activation(OmegaConf.create({"name": "relux"}))
 
 
-def test_every_registered_activation_keeps_the_shape():
-    x = torch.randn(3, 16)
+def test_every_registered_activation_maps_k_times_width_to_width():
     for name in ACTIVATIONS:
-        assert act(name)(x).shape == x.shape
+        spec = build_activation(OmegaConf.create({"name": name}))
+        assert spec(16)(torch.randn(3, 16 * spec.expansion)).shape == (3, 16)
+
+
+def test_leaky_relu_slope_and_elu_alpha():
+    x = torch.tensor([-2.0, 3.0])
+    assert act("leaky_relu", negative_slope=0.1)(x).tolist() == pytest.approx([-0.2, 3.0])
+    assert act("elu", alpha=2.0)(x).tolist() == pytest.approx([2.0 * (torch.e**-2 - 1), 3.0])
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_prelu_alpha_starts_at_init_and_receives_a_gradient(per_channel):
+    m = act("prelu", init=0.25, per_channel=per_channel)
+    assert m.weight.numel() == (16 if per_channel else 1) and m.weight.detach().eq(0.25).all()
+    m(-torch.ones(4, 16)).sum().backward()
+    assert m.weight.grad is not None and m.weight.grad.abs().sum() > 0
+
+
+def test_selu_with_lecun_normal_keeps_mean_0_std_1_through_32_layers():
+    from ablation_lab.models.blocks import Blocks
+    from ablation_lab.models.plain_deep import PlainDeep
+    from ablation_lab.techniques.inits import apply_init
+
+    torch.manual_seed(0)
+    selu = build_activation(OmegaConf.create({"name": "selu"}))
+    net = apply_init(PlainDeep((512,), 10, Blocks(selu), depth=32, width=512), OmegaConf.create({"name": "lecun_normal"}), selu)
+    h = torch.randn(2048, 512)
+    for layer in list(net)[1:-1]:
+        h = layer(h)
+    assert abs(h.mean().item()) < 0.1 and abs(h.std().item() - 1) < 0.1
+
+
+def test_swish_is_silu_at_beta_1_and_learnable_beta_gets_a_gradient():
+    x = torch.linspace(-5, 5, 101)
+    torch.testing.assert_close(act("swish")(x), x * torch.sigmoid(x))
+    m = act("swish", beta=2.0, learnable=True)
+    torch.testing.assert_close(m(x), x * torch.sigmoid(2 * x))
+    m(x).sum().backward()
+    assert m.beta.grad is not None and m.beta.grad.abs().item() > 0
+    fixed = act("swish", beta=2.0)
+    assert not any(p.requires_grad for p in fixed.parameters())
+
+
+def test_mish_formula():
+    x = torch.linspace(-5, 5, 101)
+    torch.testing.assert_close(act("mish")(x), x * torch.tanh(torch.nn.functional.softplus(x)))
+
+
+@pytest.mark.parametrize("shape", [(4, 3 * 6), (4, 3 * 6, 5, 5)])
+def test_maxout_output_is_the_max_of_its_k_pieces(shape):
+    m = build_activation(OmegaConf.create({"name": "maxout", "k": 3}))
+    assert m.expansion == 3
+    x = torch.randn(*shape)
+    y = m(6)(x)
+    pieces = [x[:, i::3] for i in range(3)]  # feature 3c+i is piece i of unit c
+    torch.testing.assert_close(y, torch.stack(pieces).amax(0))
+    assert y.shape[1] == 6

@@ -62,3 +62,36 @@ def test_unknown_init_and_mode_are_refused():
         init_layer("he")
     with pytest.raises(ConfigError, match="init.mode 'fan_avg'"):
         init_layer("kaiming_normal", mode="fan_avg")
+
+
+@pytest.mark.parametrize(
+    ("name", "knobs", "variance"),
+    [
+        ("uniform", {"a": 0.1}, 0.1**2 / 3),
+        ("normal", {"std": 0.01}, 0.01**2),
+        ("fan_in", {}, 1 / (3 * N_IN)),
+        ("xavier_uniform", {"gain": 1.0}, 2 / (N_IN + N_OUT)),
+        ("xavier_uniform", {"gain": 4.0}, 16 * 2 / (N_IN + N_OUT)),
+        ("kaiming_uniform", {}, 2 / N_IN),
+        ("lecun_normal", {}, 1 / N_IN),
+    ],
+)
+def test_weight_variance_matches_the_formula(name, knobs, variance):
+    assert init_layer(name, **knobs).weight.var().item() == pytest.approx(variance, rel=0.05)
+
+
+def test_kaiming_gain_follows_leaky_slope_and_selu():
+    slope = 0.2
+    w = init_layer("kaiming_normal", "leaky_relu").weight
+    assert w.var().item() == pytest.approx(2 / (1 + 0.01**2) / N_IN, rel=0.05)
+    layer = nn.Linear(N_IN, N_OUT)
+    act = build_activation(OmegaConf.create({"name": "leaky_relu", "negative_slope": slope}))
+    apply_init(layer, OmegaConf.create({"name": "kaiming_normal"}), act)
+    assert layer.weight.var().item() == pytest.approx(2 / (1 + slope**2) / N_IN, rel=0.05)
+    assert init_layer("kaiming_normal", "selu").weight.var().item() == pytest.approx(0.75**2 / N_IN, rel=0.05)
+
+
+def test_constant_and_orthogonal():
+    assert init_layer("constant", value=0.5).weight.unique().tolist() == [0.5]
+    w = init_layer("orthogonal", gain=2.0).weight  # 600 × 1000: rows orthonormal × gain
+    torch.testing.assert_close(w @ w.T, 4.0 * torch.eye(N_OUT), atol=1e-4, rtol=0)

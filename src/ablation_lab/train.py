@@ -47,7 +47,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics.pop("hp_metric", None)
     out = Path(cfg.paths.output_dir)
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
-    extra = {"best_checkpoint": best, "epochs": trainer.current_epoch}
+    overrides = dict(o.lstrip("+~").partition("=")[::2] for o in _overrides())
+    extra = {"overrides": overrides, "best_checkpoint": best, "epochs": trainer.current_epoch}
     for callback in callbacks:  # e.g. the diagnostics' step-0 numbers
         extra |= callback.metrics_json() if hasattr(callback, "metrics_json") else {}
     write_metrics(out, metrics, choices, extra)

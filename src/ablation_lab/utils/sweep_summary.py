@@ -22,15 +22,24 @@ def collect(sweep_dir: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(sweep_dir.glob(f"*/{METRICS_FILE}"))]
 
 
+def _cell_keys(run: dict) -> dict[str, str]:
+    """What identifies a run's cell: its choices and its command-line overrides, seed aside."""
+    keys = {k: str(v) for k, v in run.get("overrides", {}).items()}
+    keys |= {k: str(v) for k, v in run["choices"].items()}
+    keys.pop("seed", None)
+    return keys
+
+
 def summarize(runs: list[dict]) -> tuple[list[str], list[dict]]:
-    """Group runs by every choice that varies (seed aside); mean, std and count of each score."""
+    """Group runs by every choice or override that varies (seed aside); mean, std, count per score."""
     if not runs:
         return [], []
-    keys = sorted({k for r in runs for k in r["choices"] if k != "seed"})
-    varying = [k for k in keys if len({str(r["choices"].get(k)) for r in runs}) > 1] or keys[:1]
+    cells_of = [_cell_keys(r) for r in runs]
+    keys = sorted({k for c in cells_of for k in c})
+    varying = [k for k in keys if len({c.get(k) for c in cells_of}) > 1] or keys[:1]
     cells: dict[tuple, list[dict]] = defaultdict(list)
-    for r in runs:
-        cells[tuple(str(r["choices"].get(k)) for k in varying)].append(r)
+    for r, c in zip(runs, cells_of, strict=True):
+        cells[tuple(c.get(k) for k in varying)].append(r)
     rows = []
     for cell, members in cells.items():
         row = dict(zip(varying, cell, strict=True)) | {"runs": len(members)}
