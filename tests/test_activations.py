@@ -83,7 +83,11 @@ def test_selu_with_lecun_normal_keeps_mean_0_std_1_through_32_layers():
 
     torch.manual_seed(0)
     selu = build_activation(OmegaConf.create({"name": "selu"}))
-    net = apply_init(PlainDeep((512,), 10, Blocks(selu), depth=32, width=512), OmegaConf.create({"name": "lecun_normal"}), selu)
+    net = apply_init(
+        PlainDeep((512,), 10, Blocks(selu), depth=32, width=512),
+        OmegaConf.create({"name": "lecun_normal"}),
+        selu,
+    )
     h = torch.randn(2048, 512)
     for layer in list(net)[1:-1]:
         h = layer(h)

@@ -16,7 +16,11 @@ RELU = build_activation(OmegaConf.create({"name": "relu"}))
 
 
 def fixup_resnet(depth: int) -> ResNet:
-    return apply_init(ResNet((3, 16, 16), 10, Blocks(RELU), depth=depth, norm="none"), OmegaConf.create({"name": "fixup"}), RELU)
+    return apply_init(
+        ResNet((3, 16, 16), 10, Blocks(RELU), depth=depth, norm="none"),
+        OmegaConf.create({"name": "fixup"}),
+        RELU,
+    )
 
 
 def test_fixup_zeroes_last_conv_of_each_branch_and_scales_the_first():
@@ -56,13 +60,19 @@ def test_fixup_refuses_other_models_and_bn():
 def test_pretrained_reproduces_the_checkpoint_and_freshens_a_new_head(make_cfg, tmp_path):
     train(make_cfg())
     ckpt = tmp_path / "checkpoints" / "last.ckpt"
-    saved = {k[4:]: v for k, v in torch.load(ckpt, weights_only=False)["state_dict"].items() if k.startswith("net.")}
+    saved = {
+        k[4:]: v
+        for k, v in torch.load(ckpt, weights_only=False)["state_dict"].items()
+        if k.startswith("net.")
+    }
     from ablation_lab.build import build_model
 
     same = build_model(make_cfg("init=pretrained", f"init.path={ckpt}"))
     for k, v in same.state_dict().items():
         torch.testing.assert_close(v, saved[k])
-    other = make_cfg("init=pretrained", f"init.path={ckpt}", "init.freeze_backbone=true", "data.num_classes=5")
+    other = make_cfg(
+        "init=pretrained", f"init.path={ckpt}", "init.freeze_backbone=true", "data.num_classes=5"
+    )
     net = build_model(other)
     head = net[-1]
     assert head.out_features == 5 and all(p.requires_grad for p in head.parameters())

@@ -1,0 +1,79 @@
+"""Per-layer diagnostics: their math, what reaches TensorBoard and metrics.json, ablation-diagnose."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+from ablation_lab.diagnostics import probes
+from ablation_lab.train import train
+
+import tb_events
+
+DEEP = ["model=plain_deep", "model.depth=30", "model.width=256"]
+
+
+def test_dead_fraction_counts_units_zero_on_the_whole_batch():
+    out = torch.relu(torch.randn(64, 10))
+    out[:, [2, 7]] = 0
+    assert probes.activation_stats(nn.ReLU(), out, 0.05).dead_fraction == pytest.approx(0.2)
+
+
+def test_saturated_fraction_of_sigmoid_and_tanh():
+    x = torch.tensor([-10.0, -0.1, 0.0, 0.1, 10.0])  # two of five saturate
+    assert probes.activation_stats(nn.Sigmoid(), torch.sigmoid(x), 0.05).saturated_fraction == pytest.approx(
+        0.4
+    )
+    assert probes.activation_stats(nn.Tanh(), torch.tanh(x), 0.05).saturated_fraction == pytest.approx(0.4)
+    assert probes.activation_stats(nn.ReLU(), torch.relu(x), 0.05).saturated_fraction is None
+
+
+def test_update_ratio_is_norm_of_change_over_norm_of_weight():
+    net = nn.Linear(3, 2)
+    before = [net.weight.detach().clone()]
+    with torch.no_grad():
+        net.weight.mul_(1.1)
+    assert probes.update_ratios(before, net)[0] == pytest.approx(0.1, rel=1e-4)
+
+
+def test_step0_numbers_of_30_layer_xavier_vs_kaiming_relu_differ_as_the_chapter_says(make_cfg, tmp_path):
+    stds = {}
+    for init in ("xavier_normal", "kaiming_normal"):
+        train(make_cfg(*DEEP, f"init={init}"))
+        record = json.loads((tmp_path / "metrics.json").read_text())
+        stds[init] = [record["diagnostics_step0"][f"diag/act_std/layer_{i:02d}"] for i in (1, 30)]
+    assert stds["xavier_normal"][1] < 1e-3 * stds["xavier_normal"][0]  # shrinks ~1/√2 per layer
+    assert 0.5 < stds["kaiming_normal"][1] / stds["kaiming_normal"][0] < 2  # kept
+
+
+def test_tensorboard_holds_diag_scalars_and_histograms(make_cfg, tmp_path):
+    train(make_cfg("model=plain_deep", "model.depth=3", "activation=tanh"))
+    acc = tb_events.load(tmp_path)
+    scalars, hists = set(acc.Tags()["scalars"]), set(acc.Tags()["histograms"])
+    for kind in ("act_mean", "act_std", "dead_frac", "sat_frac", "grad_norm", "update_ratio"):
+        assert f"diag/{kind}/layer_01" in scalars, kind
+    assert {"diag/act_hist/layer_03", "diag/grad_hist/layer_01"} <= hists
+
+
+def test_diagnostics_off_leaves_no_trace(make_cfg, tmp_path):
+    train(make_cfg("~callbacks.diagnostics"))
+    assert not any(t.startswith("diag/") for t in tb_events.load(tmp_path).Tags()["scalars"])
+    assert "diagnostics_step0" not in json.loads((tmp_path / "metrics.json").read_text())
+
+
+@pytest.mark.slow
+def test_ablation_diagnose_writes_pngs_and_prints_the_std_table(tmp_path):
+    tool = f"{sys.executable[: -len('python')]}ablation-diagnose"
+    proc = subprocess.run(
+        [tool, *DEEP, "init=xavier_normal"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (out,) = (tmp_path / "logs" / "diagnose").iterdir()
+    assert (out / "activations.png").stat().st_size > 10_000 and (out / "std.png").is_file()
+    table = [line.split() for line in proc.stdout.splitlines() if line.strip().startswith("layer_")]
+    assert len(table) == 30 and float(table[-1][2]) < 1e-3 * float(table[0][2])
+    bad = subprocess.run([tool, "init=xavierr"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "unknown init 'xavierr'" in bad.stderr
