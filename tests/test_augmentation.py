@@ -5,14 +5,23 @@ import torch
 import torch.nn.functional as F
 
 from ablation_lab.errors import ConfigError
-from ablation_lab.techniques.augmentation import HorizontalFlip, RandomCrop, build_augment
+from ablation_lab.techniques.augmentation import build_augment, build_tta
+from ablation_lab.techniques.batch_ops import (
+    ColorJitter,
+    Cutout,
+    Flip,
+    RandomAffine,
+    RandomCrop,
+    RandomResizedCrop,
+)
 
 
-def test_horizontal_flip_mirrors_about_half_the_images_exactly():
+@pytest.mark.parametrize("dim", [-1, -2])
+def test_flip_mirrors_about_half_the_images_exactly(dim):
     torch.manual_seed(0)
     x = torch.rand(4000, 1, 4, 4)
-    y = HorizontalFlip(0.5)(x)
-    flipped = (y == x.flip(-1)).flatten(1).all(1)
+    y = Flip(dim, 0.5)(x)
+    flipped = (y == x.flip(dim)).flatten(1).all(1)
     kept = (y == x).flatten(1).all(1)
     assert bool((flipped | kept).all())
     assert flipped.float().mean().item() == pytest.approx(0.5, abs=0.03)
@@ -27,19 +36,71 @@ def test_random_crop_is_a_window_of_the_zero_padded_image():
     for i in range(len(x)):
         windows = [padded[i, :, dy : dy + 8, dx : dx + 8] for dy in range(5) for dx in range(5)]
         assert any(torch.equal(y[i], w) for w in windows)
-    assert (y == 0).any()  # some crops reach into the padding
+    assert (y == 0).any()
 
 
-def test_presets_lists_and_none():
-    assert len(build_augment("none", 32)) == 0
-    assert [type(m).__name__ for m in build_augment("flip_crop", 32)] == ["RandomCrop", "HorizontalFlip"]
-    assert [type(m).__name__ for m in build_augment(["hflip", "crop"], 32)] == [
-        "HorizontalFlip",
-        "RandomCrop",
-    ]
-    assert build_augment("crop", 32)[0].pad == 4 and build_augment("crop", 8)[0].pad == 1
+def test_cutout_zeroes_the_expected_area():
+    torch.manual_seed(0)
+    h = w = 16
+    size = 6
+    x = torch.ones(20000, 1, h, w)
+    zeroed = (Cutout(size, 1)(x) == 0).float().mean().item() * h * w
+
+    def expected_len(n: int) -> float:  # overlap of [c − s/2, c − s/2 + s) with [0, n), c uniform
+        return sum(min(n, c - size // 2 + size) - max(0, c - size // 2) for c in range(n)) / n
+
+    assert zeroed == pytest.approx(expected_len(h) * expected_len(w), rel=0.02)
 
 
-def test_unknown_augment_is_refused():
+def test_cutout_draws_patches_per_image():
+    torch.manual_seed(0)
+    y = Cutout(4, 1)(torch.ones(8, 1, 16, 16))
+    assert len({tuple(m.flatten().tolist()) for m in (y == 0)}) > 1
+
+
+def test_resized_crop_and_affine_keep_shape_and_identity_settings_keep_the_image():
+    torch.manual_seed(0)
+    x = torch.rand(16, 3, 12, 12) * 255
+    assert RandomResizedCrop((0.3, 1.0))(x).shape == x.shape
+    torch.testing.assert_close(RandomResizedCrop((1.0, 1.0), (1.0, 1.0))(x), x, atol=1e-3, rtol=0)
+    torch.testing.assert_close(RandomAffine(0, 0, 0, (1.0, 1.0))(x), x, atol=1e-3, rtol=0)
+    rotated = RandomAffine(degrees=45, translate=0, shear=0, scale=(1, 1))(x)
+    assert (rotated - x).abs().mean() > 10
+
+
+def test_color_jitter_brightness_scales_and_stays_in_range():
+    torch.manual_seed(0)
+    x = torch.full((1000, 3, 4, 4), 100.0)
+    y = ColorJitter(brightness=0.5, contrast=0, saturation=0)(x)
+    factors = y[:, 0, 0, 0] / 100
+    assert factors.min() >= 0.5 - 1e-4 and factors.max() <= 1.5 + 1e-4 and factors.std() > 0.2
+    wild = ColorJitter(0.9, 0.9, 0.9)(torch.rand(64, 3, 4, 4) * 255)
+    assert wild.min() >= 0 and wild.max() <= 255
+
+
+def test_presets_lists_knobs_and_none():
+    assert len(build_augment("none", None, (1, 32, 32))) == 0
+    assert [type(m).__name__ for m in build_augment("flip_crop", None, (1, 32, 32))] == ["RandomCrop", "Flip"]
+    ops = build_augment(
+        ["hflip", "crop", "cutout"], {"crop": {"pad": 3}, "cutout": {"size": 5, "count": 2}}, (3, 32, 32)
+    )
+    assert ops[1].pad == 3 and (ops[2].size, ops[2].count) == (5, 2)
+    assert (
+        build_augment("crop", None, (1, 32, 32))[0].pad == 4
+        and build_augment("crop", None, (1, 8, 8))[0].pad == 1
+    )
+
+
+def test_tta_views():
+    x = torch.rand(2, 1, 8, 8)
+    assert build_tta("none", 8) is None
+    views = build_tta("hflip", 8)(x)
+    assert len(views) == 2 and torch.equal(views[1], x.flip(-1))
+    assert len(build_tta("flip_crop", 8)(x)) == 6
+
+
+def test_unknown_augment_and_oversized_cutout_are_refused():
     with pytest.raises(ConfigError, match="unknown data.augment 'rotate'"):
-        build_augment(["hflip", "rotate"], 32)
+        build_augment(["hflip", "rotate"], None, (1, 32, 32))
+    with pytest.raises(ConfigError, match="cutout size=12 is larger than the 8×8 images"):
+        build_augment(["cutout"], {"cutout": {"size": 12}}, (1, 8, 8))

@@ -101,7 +101,10 @@ def test_two_regularizers_and_a_swept_knob_from_the_command_line(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["activation=relux"], "unknown activation 'relux'; choose one of: gelu, relu, sigmoid, tanh"),
+        (
+            ["activation=relux"],
+            "unknown activation 'relux'; choose one of: elu, gelu, identity, leaky_relu, maxout",
+        ),
         (["-m", "activation=relu,relux"], "unknown activation 'relux'"),
         (
             ["regularization=dropout", "regularization.dropout.p=1.5"],

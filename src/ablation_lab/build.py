@@ -12,7 +12,8 @@ from ablation_lab.data.sources import check_root
 from ablation_lab.errors import ConfigError, check_choice
 from ablation_lab.models.blocks import Blocks
 from ablation_lab.techniques.activations import build_activation
-from ablation_lab.techniques.augmentation import build_augment
+from ablation_lab.techniques.augmentation import build_augment, build_tta
+from ablation_lab.techniques.aux_heads import build_aux_heads
 from ablation_lab.techniques.inits import apply_init
 from ablation_lab.techniques.preprocessing import PREPROCESSORS
 from ablation_lab.techniques.regularizers import RegularizationPlan, build_regularization
@@ -22,18 +23,45 @@ def build_model(cfg: DictConfig, plan: RegularizationPlan | None = None) -> nn.M
     """The network of `cfg.model` with `cfg.activation`, regularizer blocks and `cfg.init`."""
     act = build_activation(cfg.activation)
     plan = plan or build_regularization(cfg.get("regularization"))
-    blocks = Blocks(act=act, batchnorm=plan.batchnorm, order=plan.order, dropout=plan.dropout)
+    in_blocks = plan.dropout if plan.dropout_placement == "blocks" else None
+    blocks = Blocks(
+        act, plan.batchnorm, plan.order, in_blocks, plan.dropconnect, plan.pool_ratio, plan.drop_path
+    )
     model_cfg = OmegaConf.masked_copy(cfg.model, [k for k in cfg.model if k != "name"])
     make_net = instantiate(model_cfg, _partial_=True)  # blocks is a Python object, not config
     net = make_net(in_shape=list(cfg.data.in_shape), num_classes=int(cfg.data.num_classes), blocks=blocks)
-    return apply_init(net, cfg.init, act)
+    _check_fits(net, plan, cfg.model.name)
+    net = apply_init(net, cfg.init, act)
+    if plan.dropout is not None and plan.dropout_placement == "head":
+        _before_head(net, plan.dropout())
+    return net
+
+
+def _check_fits(net: nn.Module, plan: RegularizationPlan, model: str) -> None:
+    if plan.drop_path is not None and not getattr(net, "residual", False):
+        raise ConfigError(
+            f"regularization=stochastic_depth needs residual blocks (model=resnet), not model={model}"
+        )
+    if plan.pool_ratio is not None and not getattr(net, "pools", False):
+        raise ConfigError(
+            f"regularization=fractional_max_pool needs pooling layers (model=cnn), not model={model}"
+        )
+
+
+def _before_head(net: nn.Module, module: nn.Module) -> None:
+    """Insert `module` right before the classifier (the last Linear layer)."""
+    name = [n for n, m in net.named_modules() if isinstance(m, nn.Linear)][-1]
+    parent_name, _, child = name.rpartition(".")
+    parent = net.get_submodule(parent_name) if parent_name else net
+    setattr(parent, child, nn.Sequential(module, getattr(parent, child)))
 
 
 def check_config(cfg: DictConfig) -> None:
     """Raise ConfigError for any value that cannot work, before anything is written."""
     check_root(cfg.data.name, cfg.data.root, bool(cfg.data.download))
     check_choice("data.preprocess", cfg.data.preprocess, PREPROCESSORS)
-    build_augment(cfg.data.augment, int(cfg.data.in_shape[-1]))
+    build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape)
+    build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1]))
     plan = build_regularization(cfg.get("regularization"))
     if plan.decoupled_weight_decay and not cfg.optim.get("decoupled_weight_decay", False):
         raise ConfigError(
@@ -60,12 +88,15 @@ def build_module(cfg: DictConfig, dm):
     from ablation_lab.module import ClassifierModule  # lightning is heavy: only when a run starts
 
     plan = build_regularization(cfg.get("regularization"))
+    net = build_model(cfg, plan)
     return ClassifierModule(
-        net=build_model(cfg, plan),
+        net=net,
         preprocess=dm.fit_preprocess(),
-        augment=build_augment(cfg.data.augment, int(cfg.data.in_shape[-1])),
+        augment=build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape, plan.cutout),
         optim=cfg.optim,
         plan=plan,
         num_classes=int(cfg.data.num_classes),
+        aux_heads=build_aux_heads(net, plan, cfg.data.in_shape, int(cfg.data.num_classes)),
+        tta=build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1])),
         config=cfg,
     )

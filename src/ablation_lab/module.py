@@ -12,7 +12,9 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torchmetrics import MaxMetric, MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
+from torchvision.transforms.v2 import MixUp
 
+from ablation_lab.techniques.aux_heads import tap_modules
 from ablation_lab.techniques.regularizers import RegularizationPlan, decay_parameters
 
 
@@ -27,11 +29,16 @@ class ClassifierModule(L.LightningModule):
         optim: DictConfig,
         plan: RegularizationPlan,
         num_classes: int,
+        aux_heads: nn.Module | None = None,
+        tta=None,
         config: DictConfig | None = None,
     ) -> None:
         super().__init__()
         self.net, self.preprocess = net, preprocess
         self.augment = augment if len(augment) else None
+        self.mixup = MixUp(alpha=plan.mixup_alpha, num_classes=num_classes) if plan.mixup_alpha else None
+        self.aux_heads, self.tta = aux_heads, tta
+        self._taps = tap_modules(net, plan.aux_positions) if aux_heads is not None else []
         self.optim, self.plan = optim, plan
         self.config = config
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
@@ -41,11 +48,25 @@ class ClassifierModule(L.LightningModule):
         self.val_acc_best = MaxMetric()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for raw images (uint8 or float in 0..255)."""
+        """Logits for raw images (uint8 or float in 0..255), one deterministic pass."""
         return self.net(self.preprocess(x.float()))
 
-    def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        loss = F.cross_entropy(logits, y)
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Evaluation logits: log of the mean softmax over test-time views (data.tta) and over the
+        passes of a stochastic net (fractional max-pooling); plain logits when there is one pass."""
+        views = self.tta(x.float()) if self.tta is not None else [x]
+        passes = self.plan.test_passes
+        if len(views) * passes == 1:
+            return self(x)
+        probs = sum(self(v).softmax(-1) for v in views for _ in range(passes)) / (len(views) * passes)
+        return probs.clamp_min(1e-12).log()
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy (hard or soft targets, label smoothing ε) − β·entropy + penalties."""
+        loss = F.cross_entropy(logits, target, label_smoothing=self.plan.label_smoothing)
+        if self.plan.confidence_penalty:
+            logp = logits.log_softmax(-1)
+            loss = loss + self.plan.confidence_penalty * (logp.exp() * logp).sum(-1).mean()
         for penalty in self.plan.penalties:
             loss = loss + penalty(self.net)
         return loss
@@ -55,11 +76,21 @@ class ClassifierModule(L.LightningModule):
         x = x.float()
         if self.augment is not None:
             x = self.augment(x)
+        target = y
+        if self.mixup is not None:
+            x, target = self.mixup(x, y)
+        features: list[torch.Tensor] = []
+        hooks = [m.register_forward_hook(lambda m, a, out: features.append(out)) for m in self._taps]
         logits = self.net(self.preprocess(x))
-        loss = self.loss(logits, y)
+        for h in hooks:
+            h.remove()
+        loss = self.loss(logits, target)
+        if self.aux_heads is not None:
+            aux = sum(F.cross_entropy(a, target) for a in self.aux_heads(features))
+            loss = loss + self.plan.aux_weight * aux
         # update() only: no per-step sync or log call in the hot path; logged once per epoch
         self.train_loss.update(loss.detach(), weight=len(y))
-        self.train_acc.update(logits.detach(), y)
+        self.train_acc.update(logits.detach(), target.argmax(-1) if target.ndim > 1 else target)
         if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
             self.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False)
         return loss
@@ -72,7 +103,7 @@ class ClassifierModule(L.LightningModule):
 
     def _eval_step(self, batch, loss_metric: MeanMetric, acc_metric, split: str) -> None:
         x, y = batch
-        logits = self(x)
+        logits = self.predict(x)
         loss_metric(F.cross_entropy(logits, y), weight=len(y))
         acc_metric(logits, y)
         self.log(f"{split}/loss", loss_metric, on_step=False, on_epoch=True)
@@ -96,11 +127,12 @@ class ClassifierModule(L.LightningModule):
         self.log("hp_metric", best)
 
     def configure_optimizers(self):
-        decay = {id(p) for p in decay_parameters(self.net)}
+        decay = {id(p) for p in decay_parameters(self)}
         wd = self.plan.weight_decay if self.plan.decoupled_weight_decay else 0.0
+        params = [p for p in self.parameters() if p.requires_grad]  # net and aux heads
         groups = [
-            {"params": [p for p in self.net.parameters() if id(p) in decay], "weight_decay": wd},
-            {"params": [p for p in self.net.parameters() if id(p) not in decay], "weight_decay": 0.0},
+            {"params": [p for p in params if id(p) in decay], "weight_decay": wd},
+            {"params": [p for p in params if id(p) not in decay], "weight_decay": 0.0},
         ]
         optimizer = instantiate(self.optim.optimizer)(groups)
         if self.optim.get("scheduler") is None:

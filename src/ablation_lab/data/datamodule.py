@@ -10,7 +10,7 @@ from torch import nn
 
 from ablation_lab.data.loader import BatchLoader
 from ablation_lab.data.sources import Split, load_source
-from ablation_lab.errors import check_range
+from ablation_lab.errors import ConfigError, check_range
 from ablation_lab.techniques.preprocessing import fit_preprocess
 
 
@@ -32,7 +32,12 @@ class TensorDataModule(L.LightningDataModule):
         test_fraction: float = 0.2,
         split_seed: int = 0,
         preprocess: str = "standardize",
+        whiten_eps: float = 1e-3,
         augment=None,
+        augment_args=None,
+        tta: str = "none",
+        train_fraction: float = 1.0,
+        train_size: int | None = None,
         in_shape=None,
         num_classes: int | None = None,
     ) -> None:
@@ -40,6 +45,10 @@ class TensorDataModule(L.LightningDataModule):
         check_range("data.val_fraction", val_fraction, 0.0, 1.0, high_open=True)
         check_range("data.test_fraction", test_fraction, 0.0, 1.0, high_open=True)
         check_range("data.batch_size", batch_size, 1, float("inf"))
+        check_range("data.train_fraction", train_fraction, 0.0, 1.0)
+        if train_fraction == 0 or (train_size is not None and train_size < 1):
+            raise ConfigError("data.train_fraction and data.train_size must leave at least one image")
+        self.train_fraction, self.train_size, self.whiten_eps = train_fraction, train_size, whiten_eps
         self.name, self.root, self.download = name, root, download
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.val_fraction, self.test_fraction, self.split_seed = val_fraction, test_fraction, split_seed
@@ -72,7 +81,9 @@ class TensorDataModule(L.LightningDataModule):
             test, order = _take(full_train, order[:n_test]), order[n_test:]
         n_val = round(self.val_fraction * len(full_train.y))
         self.val = _take(full_train, order[:n_val])
-        self.train = _take(full_train, order[n_val:])
+        train_idx = order[n_val:]  # already a split_seed permutation: a prefix is a fixed random subset
+        keep = self.train_size if self.train_size is not None else round(self.train_fraction * len(train_idx))
+        self.train = _take(full_train, train_idx[: max(1, min(keep, len(train_idx)))])
         self.test = test
 
     def _device(self) -> torch.device:
@@ -81,7 +92,7 @@ class TensorDataModule(L.LightningDataModule):
 
     def fit_preprocess(self) -> nn.Module:
         """Preprocessing fitted on the training split (call after `setup`)."""
-        return fit_preprocess(self.preprocess_name, self.train.x.cpu())
+        return fit_preprocess(self.preprocess_name, self.train.x.cpu(), self.whiten_eps)
 
     def set_seed(self, seed: int) -> None:
         """Seed of the training-set shuffling, so a run is reproducible from its seed."""

@@ -10,6 +10,8 @@ from ablation_lab.models.blocks import Blocks
 class CNN(nn.Sequential):
     """A VGG-like classifier that works on 8×8, 28×28 and 32×32 inputs alike."""
 
+    pools = True  # fractional max-pooling can replace its pooling layers
+
     def __init__(self, in_shape, num_classes: int, blocks: Blocks, channels=(32, 64, 128)) -> None:
         channels = list(channels)
         if not channels or min(channels) < 1:
@@ -19,8 +21,8 @@ class CNN(nn.Sequential):
         for c_out in channels:
             layers.append(blocks.conv(c_in, c_out))
             if size >= 2:
-                layers.append(nn.MaxPool2d(2))
-                size //= 2
+                pool, size = blocks.pool(size)
+                layers.append(pool)
             c_in = c_out
         layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
         super().__init__(*layers)

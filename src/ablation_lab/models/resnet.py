@@ -17,8 +17,11 @@ class BasicBlock(nn.Module):
     identity at init, whatever the init, so `norm=none` runs differ from Fixup only by the init.
     """
 
-    def __init__(self, c_in: int, c_out: int, stride: int, blocks: Blocks) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, stride: int, blocks: Blocks, drop_path: nn.Module | None = None
+    ) -> None:
         super().__init__()
+        self.drop_path = drop_path or nn.Identity()
         bn = blocks.batchnorm
         self.first = blocks.conv(c_in, c_out, stride)
         norm2 = [nn.BatchNorm2d(c_out)] if bn else []
@@ -41,11 +44,11 @@ class BasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.scalars:
-            return self.act(self.second(self.first(x)) + self.shortcut(x))
+            return self.act(self.drop_path(self.second(self.first(x))) + self.shortcut(x))
         x = x + self.bias1a
         out = self.first[1:](self.first[0](x) + self.bias1b)
         out = self.second(out + self.bias2a) * self.scale + self.bias2b
-        return self.act(out + self.shortcut(x))
+        return self.act(self.drop_path(out) + self.shortcut(x))
 
 
 class ResNet(nn.Module):
@@ -76,10 +79,17 @@ class ResNet(nn.Module):
         stages, c_in = [], width
         for i, c_out in enumerate((width, 2 * width, 4 * width)):
             for j in range(n):
-                stages.append(BasicBlock(c_in, c_out, 2 if (i > 0 and j == 0) else 1, blocks))
+                drop = blocks.drop_path(len(stages) + 1, 3 * n)
+                stages.append(BasicBlock(c_in, c_out, 2 if (i > 0 and j == 0) else 1, blocks, drop))
                 c_in = c_out
         self.stages = nn.Sequential(*stages)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes))
+
+    residual = True  # stochastic depth can drop its branches
+
+    def feature_modules(self) -> list[nn.Module]:
+        """The residual blocks: where auxiliary classifiers may tap features."""
+        return list(self.stages)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.stages(self.stem(x)))

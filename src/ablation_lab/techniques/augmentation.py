@@ -1,48 +1,39 @@
-"""Augmentation registry: `data.augment=<name or [names]>` ↔ entries here. Training only.
+"""Augmentation registry: `data.augment=[<op>, ...]` ↔ entries here, knobs under
+`data.augment_args.<op>`. Training only; test-time augmentation (`data.tta`) at evaluation.
 
-Every op works on a whole float batch (N, C, H, W) on the training device with tensor ops, one
-random draw per sample, instead of per-sample transforms in Python workers.
+Every op works on a whole float batch on the training device (see batch_ops.py).
 """
 
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ablation_lab.errors import check_choice
+from ablation_lab.errors import ConfigError, check_choice
+from ablation_lab.techniques import batch_ops
 
-
-class HorizontalFlip(nn.Module):
-    """Mirror each image left–right with probability p."""
-
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__()
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flip = torch.rand(x.shape[0], device=x.device) < self.p
-        return torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
-
-
-class RandomCrop(nn.Module):
-    """Zero-pad by `pad` pixels on each side, then crop the original size at a random offset."""
-
-    def __init__(self, pad: int) -> None:
-        super().__init__()
-        self.pad = pad
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape
-        p = self.pad
-        padded = F.pad(x, (p, p, p, p))
-        dy = torch.randint(0, 2 * p + 1, (n,), device=x.device)
-        dx = torch.randint(0, 2 * p + 1, (n,), device=x.device)
-        rows = (dy.view(n, 1) + torch.arange(h, device=x.device)).view(n, 1, h, 1)
-        cols = (dx.view(n, 1) + torch.arange(w, device=x.device)).view(n, 1, 1, w)
-        batch = torch.arange(n, device=x.device).view(n, 1, 1, 1)
-        chan = torch.arange(c, device=x.device).view(1, c, 1, 1)
-        return padded[batch, chan, rows, cols]
+# One entry per op: builds the module from its knobs (a dict) and the image size.
+OPS: dict[str, Callable[[dict, int], nn.Module]] = {
+    "hflip": lambda a, size: batch_ops.Flip(-1, float(a.get("p", 0.5))),
+    "vflip": lambda a, size: batch_ops.Flip(-2, float(a.get("p", 0.5))),
+    "crop": lambda a, size: batch_ops.RandomCrop(int(a.get("pad") or _pad_for(size))),
+    "resized_crop": lambda a, size: batch_ops.RandomResizedCrop(
+        a.get("scale", (0.5, 1.0)), a.get("ratio", (0.75, 4 / 3))
+    ),
+    "color_jitter": lambda a, size: batch_ops.ColorJitter(
+        float(a.get("brightness", 0.3)), float(a.get("contrast", 0.3)), float(a.get("saturation", 0.3))
+    ),
+    "affine": lambda a, size: batch_ops.RandomAffine(
+        float(a.get("degrees", 15)),
+        float(a.get("translate", 0.1)),
+        float(a.get("shear", 10)),
+        a.get("scale", (0.9, 1.1)),
+    ),
+    "cutout": lambda a, size: batch_ops.Cutout(
+        int(a.get("size") or max(1, size // 4)), int(a.get("count", 1))
+    ),
+}
+PRESETS = {"none": [], "flip_crop": ["crop", "hflip"]}
 
 
 def _pad_for(size: int) -> int:
@@ -50,19 +41,63 @@ def _pad_for(size: int) -> int:
     return max(1, round(size / 8))
 
 
-AUGMENTS: dict[str, Callable[[int], list[nn.Module]]] = {
-    "none": lambda size: [],
-    "hflip": lambda size: [HorizontalFlip()],
-    "crop": lambda size: [RandomCrop(_pad_for(size))],
-    "flip_crop": lambda size: [RandomCrop(_pad_for(size)), HorizontalFlip()],
+def _names(augment) -> list[str]:
+    names = [augment] if isinstance(augment, str) else list(augment or [])
+    expanded: list[str] = []
+    for name in names:
+        expanded += PRESETS.get(name, [name])
+    return expanded
+
+
+def build_augment(augment, args, in_shape, cutout: dict | None = None) -> nn.Sequential:
+    """The chosen ops in the order given (`regularization=cutout` appends a Cutout)."""
+    args = args or {}
+    size = int(in_shape[-1])
+    ops = []
+    for name in _names(augment):
+        check_choice("data.augment", name, set(OPS) | set(PRESETS))
+        ops.append(OPS[name](dict(args.get(name) or {}), size))
+    if cutout is not None:
+        ops.append(batch_ops.Cutout(cutout["size"], cutout["count"]))
+    for op in ops:
+        if isinstance(op, batch_ops.Cutout) and op.size > size:
+            raise ConfigError(f"cutout size={op.size} is larger than the {size}×{size} images")
+    return nn.Sequential(*ops)
+
+
+def _flips(x: torch.Tensor) -> list[torch.Tensor]:
+    return [x, x.flip(-1)]
+
+
+def _flip_crops(x: torch.Tensor, pad: int) -> list[torch.Tensor]:
+    """Identity, flip, and the four shifts by `pad` pixels (zero fill)."""
+    views = _flips(x)
+    for dy, dx in ((pad, 0), (-pad, 0), (0, pad), (0, -pad)):
+        views.append(torch.roll(x, (dy, dx), (-2, -1)) * _shift_mask(x, dy, dx))
+    return views
+
+
+def _shift_mask(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    mask = torch.ones_like(x[:1, :1])
+    if dy > 0:
+        mask[..., :dy, :] = 0
+    elif dy < 0:
+        mask[..., dy:, :] = 0
+    if dx > 0:
+        mask[..., :, :dx] = 0
+    elif dx < 0:
+        mask[..., :, dx:] = 0
+    return mask
+
+
+TTA = {
+    "none": None,
+    "hflip": lambda size: _flips,
+    "flip_crop": lambda size: lambda x: _flip_crops(x, _pad_for(size)),
 }
 
 
-def build_augment(names, image_size: int) -> nn.Module:
-    """One nn.Sequential of the chosen ops (a name or a list of names), in the order given."""
-    names = [names] if isinstance(names, str) else list(names or [])
-    ops: list[nn.Module] = []
-    for name in names:
-        check_choice("data.augment", name, AUGMENTS)
-        ops += AUGMENTS[name](image_size)
-    return nn.Sequential(*ops)
+def build_tta(name: str, size: int):
+    """Test-time augmentation: a function from a batch to its fixed list of views, or None."""
+    check_choice("data.tta", name, TTA)
+    return None if TTA[name] is None else TTA[name](size)

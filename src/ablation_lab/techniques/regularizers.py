@@ -12,21 +12,38 @@ import torch
 from torch import nn
 
 from ablation_lab.errors import ConfigError, check_choice, check_range
+from ablation_lab.techniques.regularizer_modules import PlainDropout
 
 Penalty = Callable[[nn.Module], torch.Tensor]
 
 
 @dataclass
 class RegularizationPlan:
-    """What the chosen regularizers ask of the model, the loss and the optimizer."""
+    """What the chosen regularizers ask of the model, the loss, the batch and the trainer."""
 
     names: list[str] = field(default_factory=list)
+    # model
     dropout: Callable[[], nn.Module] | None = None
+    dropout_placement: str = "blocks"
     batchnorm: bool = False
     order: str = "bn_act_dropout"
+    dropconnect: float = 0.0
+    drop_path: float | None = None  # p_L: survival probability of the last residual block
+    pool_ratio: float | None = None  # fractional max-pooling output ratio
+    test_passes: int = 1
+    # loss
     weight_decay: float = 0.0
     decoupled_weight_decay: bool = False
     penalties: list[Penalty] = field(default_factory=list)
+    label_smoothing: float = 0.0
+    confidence_penalty: float = 0.0
+    aux_weight: float = 0.0
+    aux_positions: tuple[float, ...] = ()
+    # batch
+    mixup_alpha: float | None = None
+    cutout: dict | None = None
+    # trainer
+    early_stopping: dict | None = None
 
 
 def decay_parameters(model: nn.Module) -> list[nn.Parameter]:
@@ -34,10 +51,29 @@ def decay_parameters(model: nn.Module) -> list[nn.Parameter]:
     return [p for p in model.parameters() if p.ndim >= 2]
 
 
+def _probability(name: str, cfg, key: str = "p") -> float:
+    p = float(cfg.get(key))
+    check_range(f"regularization.{name}.{key}", p, 0.0, 1.0, high_open=True)
+    return p
+
+
 def _dropout(plan: RegularizationPlan, cfg) -> None:
-    p = float(cfg.p)
-    check_range("regularization.dropout.p", p, 0.0, 1.0, high_open=True)
-    plan.dropout = lambda: nn.Dropout(p)
+    """Inverted (scale survivors by 1/(1−p) in training) or plain (scale by 1−p at test)."""
+    p = _probability("dropout", cfg)
+    plan.dropout = (lambda: nn.Dropout(p)) if cfg.get("inverted", True) else (lambda: PlainDropout(p))
+    plan.dropout_placement = str(cfg.get("placement", "blocks"))
+    check_choice("regularization.dropout.placement", plan.dropout_placement, {"blocks", "head"})
+
+
+def _alpha_dropout(plan: RegularizationPlan, cfg) -> None:
+    p = _probability("alpha_dropout", cfg)
+    if plan.dropout is not None:
+        raise ConfigError("regularization=[dropout,alpha_dropout]: choose one of the two")
+    plan.dropout = lambda: nn.AlphaDropout(p)
+
+
+def _dropconnect(plan: RegularizationPlan, cfg) -> None:
+    plan.dropconnect = _probability("dropconnect", cfg)
 
 
 def _batchnorm(plan: RegularizationPlan, cfg) -> None:
@@ -56,10 +92,87 @@ def _weight_decay(plan: RegularizationPlan, cfg) -> None:
         plan.penalties.append(lambda model: 0.5 * lam * sum(p.pow(2).sum() for p in decay_parameters(model)))
 
 
+def _l1(plan: RegularizationPlan, cfg) -> None:
+    """λ·Σ|w| in the loss: gradient λ·sign(w), drives weights to exactly 0."""
+    lam = float(cfg.get("lambda", 1e-5))
+    check_range("regularization.l1.lambda", lam, 0.0, 1.0)
+    plan.penalties.append(lambda model: lam * sum(p.abs().sum() for p in decay_parameters(model)))
+
+
+def _label_smoothing(plan: RegularizationPlan, cfg) -> None:
+    plan.label_smoothing = _probability("label_smoothing", cfg, "epsilon")
+
+
+def _confidence_penalty(plan: RegularizationPlan, cfg) -> None:
+    beta = float(cfg.get("beta", 0.1))
+    check_range("regularization.confidence_penalty.beta", beta, 0.0, 10.0)
+    plan.confidence_penalty = beta
+
+
+def _mixup(plan: RegularizationPlan, cfg) -> None:
+    alpha = float(cfg.get("alpha", 0.2))
+    check_range("regularization.mixup.alpha", alpha, 1e-6, 100.0)
+    plan.mixup_alpha = alpha
+
+
+def _cutout(plan: RegularizationPlan, cfg) -> None:
+    size, count = int(cfg.get("size", 4)), int(cfg.get("count", 1))
+    check_range("regularization.cutout.size", size, 1, 4096)
+    check_range("regularization.cutout.count", count, 1, 64)
+    plan.cutout = {"size": size, "count": count}
+
+
+def _stochastic_depth(plan: RegularizationPlan, cfg) -> None:
+    p_last = float(cfg.get("p_last", 0.5))
+    check_range("regularization.stochastic_depth.p_last", p_last, 0.0, 1.0)
+    plan.drop_path = p_last
+
+
+def _fractional_max_pool(plan: RegularizationPlan, cfg) -> None:
+    ratio = float(cfg.get("ratio", 2**-0.5))
+    check_range("regularization.fractional_max_pool.ratio", ratio, 0.5, 1.0, high_open=True)
+    passes = int(cfg.get("test_passes", 4))
+    check_range("regularization.fractional_max_pool.test_passes", passes, 1, 1000)
+    plan.pool_ratio, plan.test_passes = ratio, passes
+
+
+def _aux_classifier(plan: RegularizationPlan, cfg) -> None:
+    weight = float(cfg.get("weight", 0.3))
+    check_range("regularization.aux_classifier.weight", weight, 0.0, 100.0)
+    positions = tuple(float(x) for x in cfg.get("positions", [0.5]))
+    for x in positions:
+        check_range("regularization.aux_classifier.positions[i]", x, 0.0, 1.0, high_open=True)
+    plan.aux_weight, plan.aux_positions = weight, positions
+
+
+def _early_stopping(plan: RegularizationPlan, cfg) -> None:
+    mode = str(cfg.get("mode", "max"))
+    check_choice("regularization.early_stopping.mode", mode, {"min", "max"})
+    patience = int(cfg.get("patience", 5))
+    check_range("regularization.early_stopping.patience", patience, 0, 10_000)
+    plan.early_stopping = {
+        "monitor": str(cfg.get("monitor", "val/acc")),
+        "patience": patience,
+        "mode": mode,
+        "min_delta": float(cfg.get("min_delta", 0.0)),
+    }
+
+
 REGULARIZERS: dict[str, Callable[[RegularizationPlan, object], None]] = {
-    "dropout": _dropout,
-    "batchnorm": _batchnorm,
     "weight_decay": _weight_decay,
+    "l1": _l1,
+    "dropout": _dropout,
+    "alpha_dropout": _alpha_dropout,
+    "dropconnect": _dropconnect,
+    "batchnorm": _batchnorm,
+    "label_smoothing": _label_smoothing,
+    "confidence_penalty": _confidence_penalty,
+    "mixup": _mixup,
+    "cutout": _cutout,
+    "stochastic_depth": _stochastic_depth,
+    "fractional_max_pool": _fractional_max_pool,
+    "aux_classifier": _aux_classifier,
+    "early_stopping": _early_stopping,
 }
 
 
