@@ -66,3 +66,19 @@ def test_missing_root_without_download_names_the_fix(tmp_path):
         check_root("mnist", str(tmp_path / "nowhere"), False)
     with pytest.raises(ConfigError, match="no MNIST files under data.root=.*data.download=true"):
         load_source("mnist", str(tmp_path), False)
+
+
+def test_train_fraction_is_a_fixed_subset_whatever_the_run_seed():
+    full = TensorDataModule("digits")
+    full.setup()
+    small = TensorDataModule("digits", train_fraction=0.1)
+    small.set_seed(7)
+    small.setup()
+    assert len(small.train.y) == round(0.1 * len(full.train.y))
+    assert torch.equal(small.train.x, full.train.x[: len(small.train.y)])
+    assert torch.equal(small.val.x, full.val.x) and torch.equal(small.test.x, full.test.x)
+    sized = TensorDataModule("digits", train_size=50)
+    sized.setup()
+    assert len(sized.train.y) == 50
+    with pytest.raises(ConfigError, match="data.train_fraction=1.5 is out of range"):
+        TensorDataModule("digits", train_fraction=1.5)

@@ -73,3 +73,129 @@ def test_unknown_regularizer_and_order_are_refused():
         plan(dropblock={"p": 0.1})
     with pytest.raises(ConfigError, match="order 'act_bn'"):
         plan(batchnorm={"order": "act_bn"})
+
+
+def test_l1_gradient_is_lambda_sign_w():
+    lam = 0.003
+    net = nn.Linear(5, 3)
+    (penalty,) = plan(l1={"lambda": lam}).penalties
+    penalty(net).backward()
+    torch.testing.assert_close(net.weight.grad, lam * net.weight.detach().sign())
+
+
+def test_plain_dropout_matches_inverted_in_expectation():
+    torch.manual_seed(0)
+    x = torch.rand(1_000_000) + 0.5
+    inverted, plain_ = (
+        plan(dropout={"p": 0.3}).dropout(),
+        plan(dropout={"p": 0.3, "inverted": False}).dropout(),
+    )
+    # inverted: E_train = x, test = x; plain: E_train = (1−p)x, test = (1−p)x; ratio train/test equal
+    assert inverted.train()(x).mean().item() / inverted.eval()(x).mean().item() == pytest.approx(
+        1.0, rel=0.01
+    )
+    assert plain_.train()(x).mean().item() / plain_.eval()(x).mean().item() == pytest.approx(1.0, rel=0.01)
+    torch.testing.assert_close(plain_.eval()(x), 0.7 * x)
+    assert torch.equal(plain_.eval()(x), plain_.eval()(x))
+
+
+def test_alpha_dropout_keeps_selu_mean_and_variance():
+    torch.manual_seed(0)
+    h = torch.selu(torch.randn(2_000_000))
+    out = plan(alpha_dropout={"p": 0.2}).dropout().train()(h)
+    assert out.mean().item() == pytest.approx(h.mean().item(), abs=0.01)
+    assert out.var().item() == pytest.approx(h.var().item(), rel=0.02)
+
+
+def test_dropconnect_mask_rate_and_eval_output_is_the_expectation():
+    from ablation_lab.techniques.regularizer_modules import add_dropconnect
+
+    torch.manual_seed(0)
+    layer = add_dropconnect(nn.Linear(200, 100, bias=False), 0.3)
+    base = layer.parametrizations.weight.original.detach()
+    masked = layer.train().weight
+    assert (masked == 0).float().mean().item() == pytest.approx(0.3, abs=0.01)
+    x = torch.randn(4, 200)
+    mean_train = torch.stack([layer.train()(x) for _ in range(2000)]).mean(0)
+    torch.testing.assert_close(layer.eval()(x), x @ (0.7 * base).T)
+    torch.testing.assert_close(mean_train, layer.eval()(x), atol=0.05, rtol=0)
+
+
+def test_label_smoothing_target_vector():
+    """ε=0.04 over 4 classes, true class 2 → [0.01, 0.01, 0.97, 0.01]."""
+    eps = plan(label_smoothing={"epsilon": 0.04}).label_smoothing
+    logits = torch.randn(1, 4)
+    smoothed = torch.nn.functional.cross_entropy(logits, torch.tensor([2]), label_smoothing=eps)
+    target = torch.tensor([[0.01, 0.01, 0.97, 0.01]])
+    manual = -(target * logits.log_softmax(-1)).sum()
+    torch.testing.assert_close(smoothed, manual)
+
+
+def test_confidence_penalty_subtracts_beta_times_entropy():
+    from ablation_lab.module import ClassifierModule
+
+    p = plan(confidence_penalty={"beta": 0.5})
+    module = ClassifierModule(nn.Linear(2, 3), nn.Identity(), nn.Sequential(), OmegaConf.create({}), p, 3)
+    logits, y = torch.randn(8, 3), torch.randint(0, 3, (8,))
+    probs = logits.softmax(-1)
+    entropy = -(probs * probs.log()).sum(-1).mean()
+    torch.testing.assert_close(
+        module.loss(logits, y), torch.nn.functional.cross_entropy(logits, y) - 0.5 * entropy
+    )
+
+
+def test_mixup_lambda_follows_beta_and_soft_targets_sum_to_one():
+    from torchvision.transforms.v2 import MixUp
+
+    torch.manual_seed(0)
+    alpha = plan(mixup={"alpha": 0.4}).mixup_alpha
+    mix = MixUp(alpha=alpha, num_classes=10)
+    x, y = torch.zeros(2, 1, 2, 2), torch.tensor([0, 1])
+    x[0] = 1.0
+    lams = []
+    for _ in range(3000):
+        xm, ym = mix(x, y)
+        torch.testing.assert_close(ym.sum(-1), torch.ones(2))
+        lams.append(xm[0, 0, 0, 0].item())  # image 0 is λ·1 + (1−λ)·0 (its partner is image 1)
+    lams = torch.tensor(lams)
+    a = alpha  # Beta(α, α): mean 1/2, variance 1/(4(2α+1))
+    assert lams.mean().item() == pytest.approx(0.5, abs=0.02)
+    assert lams.var().item() == pytest.approx(1 / (4 * (2 * a + 1)), rel=0.08)
+
+
+def test_stochastic_depth_survival_rate_linear_decay_and_deterministic_eval():
+    from ablation_lab.models.resnet import ResNet
+
+    act = build_activation(OmegaConf.create({"name": "relu"}))
+    p = plan(stochastic_depth={"p_last": 0.5})
+    blocks = Blocks(act, drop_path_last=p.drop_path)
+    drops = [blocks.drop_path(i, 9) for i in range(1, 10)]
+    assert [round(1 - d.p, 4) for d in drops] == [round(1 - i / 9 * 0.5, 4) for i in range(1, 10)]
+    torch.manual_seed(0)
+    last = drops[-1].train()
+    kept = (last(torch.ones(20000, 4)) != 0).all(1).float().mean().item()
+    assert kept == pytest.approx(0.5, abs=0.015)
+    net = ResNet((3, 8, 8), 10, blocks, depth=20).eval()
+    x = torch.randn(4, 3, 8, 8)
+    assert torch.equal(net(x), net(x))
+
+
+def test_fractional_max_pool_replaces_pooling_and_refuses_models_without_it():
+    from ablation_lab.models.cnn import CNN
+
+    act = build_activation(OmegaConf.create({"name": "relu"}))
+    p = plan(fractional_max_pool={"ratio": 0.75, "test_passes": 3})
+    net = CNN((1, 28, 28), 10, Blocks(act, pool_ratio=p.pool_ratio), channels=(4, 8))
+    pools = [m for m in net.modules() if isinstance(m, nn.FractionalMaxPool2d)]
+    assert len(pools) == 2 and p.test_passes == 3
+    assert net(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_early_stopping_becomes_a_lightning_callback():
+    from lightning.pytorch.callbacks import EarlyStopping
+
+    from ablation_lab.build import plan_callbacks
+
+    (cb,) = plan_callbacks(plan(early_stopping={"monitor": "val/acc", "patience": 2, "mode": "max"}))
+    assert isinstance(cb, EarlyStopping) and cb.patience == 2 and cb.monitor == "val/acc"
+    assert plan_callbacks(plan()) == []

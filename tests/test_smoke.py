@@ -10,9 +10,9 @@ from ablation_lab.train import train
 from fake_datasets import write_cifar10, write_mnist
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-GROUPS = ["regularization", "model", "optim"]  # activation, init: test_smoke_models.py
+GROUPS = ["model", "optim"]  # activation, init: test_smoke_models.py; regularization: below
 CASES = [f"{g}={p.stem}" for g in GROUPS for p in sorted((CONF / g).glob("*.yaml"))]
-CASES += [f"data.preprocess={p}" for p in ("none", "scale01", "standardize")]
+CASES += [f"data.preprocess={p}" for p in ("none", "scale01", "standardize")]  # the rest: below
 CASES += [f"data.augment={a}" for a in ("none", "hflip", "crop", "flip_crop", "[hflip,crop]")]
 CASES += ["regularization=[dropout,weight_decay,batchnorm]", "debug=fdr", "debug=limit"]
 
@@ -37,3 +37,43 @@ def test_torchvision_datasets_fit_one_batch_with_each_model(make_cfg, tmp_path, 
     extra = ["model.depth=8", "model.width=8"] if model == "resnet" else []
     metrics = train(make_cfg(f"data={data}", f"model={model}", "data.augment=flip_crop", *extra))
     assert 0.0 <= metrics["test/acc"] <= 1.0
+
+
+REGULARIZERS = [p.stem for p in sorted((CONF / "regularization").glob("*.yaml")) if p.stem != "none"]
+MODELS = {
+    "mlp": ["model=mlp", "model.width=32"],
+    "cnn": ["model=cnn", "model.channels=[8,16]"],
+    "resnet": ["model=resnet", "model.depth=8", "model.width=8"],
+    "plain_deep": ["model=plain_deep", "model.depth=4", "model.width=16"],
+}
+REFUSED = {
+    **{("stochastic_depth", m): "needs residual blocks" for m in ("mlp", "cnn", "plain_deep")},
+    **{("fractional_max_pool", m): "needs pooling layers" for m in ("mlp", "resnet", "plain_deep")},
+}
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("reg", REGULARIZERS)
+def test_regularizer_with_model_fits_one_batch_or_is_refused(make_cfg, reg, model):
+    from ablation_lab.errors import ConfigError
+
+    cfg = make_cfg(f"regularization={reg}", *MODELS[model])
+    if (reg, model) in REFUSED:
+        with pytest.raises(ConfigError, match=REFUSED[reg, model]):
+            train(cfg)
+    else:
+        assert 0.0 <= train(cfg)["test/acc"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        f"data.preprocess={p}"
+        for p in ("max_norm", "min_max", "mean_image", "channel_mean", "pca_whiten", "zca_whiten")
+    ]
+    + [f"data.augment=[{a}]" for a in ("vflip", "resized_crop", "color_jitter", "affine", "cutout")]
+    + ["data.tta=hflip", "data.tta=flip_crop", "data.train_fraction=0.1", "data.train_size=64"]
+    + ["regularization=[mixup,cutout,label_smoothing]", "regularization=[fractional_max_pool,dropout]"],
+)
+def test_data_option_fits_one_batch_with_the_cnn(make_cfg, override):
+    assert 0.0 <= train(make_cfg(override, *MODELS["cnn"]))["test/acc"] <= 1.0

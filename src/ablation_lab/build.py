@@ -100,3 +100,10 @@ def build_module(cfg: DictConfig, dm):
         tta=build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1])),
         config=cfg,
     )
+
+
+def plan_callbacks(plan: RegularizationPlan) -> list:
+    """Trainer callbacks that regularizers ask for (early stopping)."""
+    from lightning.pytorch.callbacks import EarlyStopping
+
+    return [EarlyStopping(**plan.early_stopping)] if plan.early_stopping else []

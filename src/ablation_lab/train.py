@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig
 
-from ablation_lab.build import build_datamodule, build_module, check_config
+from ablation_lab.build import build_datamodule, build_module, check_config, plan_callbacks
 from ablation_lab.errors import ConfigError
 from ablation_lab.utils.choices import chosen_options, hparams_row
 from ablation_lab.utils.preflight import preflight
@@ -34,6 +34,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+    callbacks += plan_callbacks(module.plan)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     for logger in loggers:
