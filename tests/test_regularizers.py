@@ -199,3 +199,26 @@ def test_early_stopping_becomes_a_lightning_callback():
     (cb,) = plan_callbacks(plan(early_stopping={"monitor": "val/acc", "patience": 2, "mode": "max"}))
     assert isinstance(cb, EarlyStopping) and cb.patience == 2 and cb.monitor == "val/acc"
     assert plan_callbacks(plan()) == []
+
+
+def test_aux_classifier_trains_its_heads_and_inference_never_runs_them(make_cfg):
+    import lightning as L
+
+    from ablation_lab.build import build_datamodule, build_module
+
+    cfg = make_cfg("regularization=aux_classifier", "model=mlp", "model.depth=4", "model.width=32")
+    dm = build_datamodule(cfg)
+    module = build_module(cfg, dm)
+    (head,) = module.aux_heads.heads
+    assert head[-1].in_features == 32
+    before = head[-1].weight.detach().clone()
+    calls = []
+    head.register_forward_hook(lambda *a: calls.append(1))
+    L.Trainer(fast_dev_run=True, logger=False, enable_progress_bar=False, enable_model_summary=False).fit(
+        module, dm
+    )
+    assert not torch.equal(head[-1].weight.detach(), before)  # the aux loss reached it
+    n = len(calls)
+    module.eval()(dm.val.x[:4])
+    module.predict(dm.val.x[:4])
+    assert len(calls) == n  # inference ignores the heads

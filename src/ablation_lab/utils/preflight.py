@@ -32,8 +32,7 @@ def _check_group_values(conf_dir: Path, override) -> None:
                 raise ConfigError(f"unknown {group} '{name}'; choose one of: {', '.join(sorted(valid))}")
 
 
-def _jobs(overrides) -> list[list[str]]:
-    """The override list of each job of the sweep (one job when nothing is swept)."""
+def _axes(overrides) -> list[list[str]]:
     axes = []
     for o in overrides:
         key = o.get_key_element()
@@ -41,6 +40,24 @@ def _jobs(overrides) -> list[list[str]]:
             axes.append([f"{key}={v}" for v in o.sweep_string_iterator()])
         else:
             axes.append([f"{key}={o.get_value_element_as_str()}"])
+    return axes
+
+
+def _config_sweep(config_name: str, args: list[str], cli_keys: set[str]):
+    """Sweep axes an experiment puts in `hydra.sweeper.params`, unless the command line sets them."""
+    cfg = compose(config_name, overrides=args, return_hydra_config=True)
+    params = (cfg.hydra.get("sweeper") or {}).get("params") or {}
+    strings = [f"{k}={v}" for k, v in params.items() if k.lstrip("+~") not in cli_keys]
+    return OverridesParser.create().parse_overrides(strings)
+
+
+def sweep_jobs(config_name: str, args: list[str]) -> list[list[str]]:
+    """The override list of every job (at most MAX_CHECKED_JOBS) that `-m args` would launch.
+    Needs an initialized Hydra (initialize_config_dir)."""
+    overrides = OverridesParser.create().parse_overrides(args)
+    first = [axis[0] for axis in _axes(overrides)]
+    cli_keys = {o.key_or_group.lstrip("+~") for o in overrides}
+    axes = _axes(overrides) + _axes(_config_sweep(config_name, first, cli_keys))
     return [list(job) for job in itertools.islice(itertools.product(*axes), MAX_CHECKED_JOBS)]
 
 
@@ -56,12 +73,12 @@ def preflight(conf_dir: Path, config_name: str, args: list[str]) -> None:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(str(conf_dir), version_base="1.3"):
-            for job in _jobs(overrides):
-                try:
-                    cfg = compose(config_name, overrides=job)
-                except (HydraException, OmegaConfBaseException) as err:
-                    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-                    raise ConfigError(" ".join(lines[:2])) from err
-                check_config(cfg)
+            try:
+                jobs = sweep_jobs(config_name, args)
+                for job in jobs:
+                    check_config(compose(config_name, overrides=job))
+            except (HydraException, OmegaConfBaseException) as err:
+                lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+                raise ConfigError(" ".join(lines[:2])) from err
     finally:
         GlobalHydra.instance().clear()
