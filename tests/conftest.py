@@ -9,6 +9,13 @@ from hydra.core.global_hydra import GlobalHydra
 from ablation_lab.utils.resolvers import register_resolvers
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+# Each model, small enough for one-batch smoke fits.
+SMALL_MODELS = {
+    "mlp": ["model=mlp", "model.width=32"],
+    "cnn": ["model=cnn", "model.channels=[8,16]"],
+    "resnet": ["model=resnet", "model.depth=8", "model.width=8"],
+    "plain_deep": ["model=plain_deep", "model.depth=4", "model.width=16"],
+}
 FAST = [
     "trainer.accelerator=cpu",
     "trainer.max_epochs=1",

@@ -113,6 +113,15 @@ def test_two_regularizers_and_a_swept_knob_from_the_command_line(tmp_path):
         (["data=mnist", "data.root=no/such/dir"], "data.root='no/such/dir' does not exist"),
         (["model=resnet", "model.depth=21"], "model.depth=21 is not 6n+2"),
         (["model.dept=3"], "Could not override 'model.dept'"),
+        (
+            ["regularization=stochastic_depth"],
+            "regularization=stochastic_depth needs residual blocks (model=resnet)",
+        ),
+        (["model=resnet", "init=fixup"], "init=fixup needs model=resnet with model.norm=none"),
+        (
+            ["-m", "experiment=dropout_rate", "regularization.dropout.p=0.2,1.2"],
+            "regularization.dropout.p=1.2 is out of range",
+        ),
     ],
 )
 def test_bad_input_exits_nonzero_with_one_line_and_touches_nothing(tmp_path, args, message):
@@ -127,8 +136,9 @@ def test_bad_input_exits_nonzero_with_one_line_and_touches_nothing(tmp_path, arg
     assert tree(tmp_path / "logs") == before
 
 
-def test_eval_reproduces_the_test_accuracy_of_the_best_checkpoint(tmp_path):
-    assert run(tmp_path, "ablation-train", *FAST).returncode == 0
+@pytest.mark.parametrize("preprocess", ["standardize", "zca_whiten"])
+def test_eval_reproduces_the_test_accuracy_of_the_best_checkpoint(tmp_path, preprocess):
+    assert run(tmp_path, "ablation-train", f"data.preprocess={preprocess}", *FAST).returncode == 0
     (run_dir,) = (tmp_path / "logs" / "runs").iterdir()
     record = json.loads((run_dir / "metrics.json").read_text())
     proc = run(tmp_path, "ablation-eval", f"ckpt_path={record['best_checkpoint']}")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torchvision.datasets as tvd
+from conftest import SMALL_MODELS
 
 from ablation_lab.train import train
 
@@ -40,12 +41,7 @@ def test_torchvision_datasets_fit_one_batch_with_each_model(make_cfg, tmp_path, 
 
 
 REGULARIZERS = [p.stem for p in sorted((CONF / "regularization").glob("*.yaml")) if p.stem != "none"]
-MODELS = {
-    "mlp": ["model=mlp", "model.width=32"],
-    "cnn": ["model=cnn", "model.channels=[8,16]"],
-    "resnet": ["model=resnet", "model.depth=8", "model.width=8"],
-    "plain_deep": ["model=plain_deep", "model.depth=4", "model.width=16"],
-}
+MODELS = SMALL_MODELS
 REFUSED = {
     **{("stochastic_depth", m): "needs residual blocks" for m in ("mlp", "cnn", "plain_deep")},
     **{("fractional_max_pool", m): "needs pooling layers" for m in ("mlp", "resnet", "plain_deep")},

@@ -3,17 +3,13 @@
 from pathlib import Path
 
 import pytest
+from conftest import SMALL_MODELS
 
 from ablation_lab.errors import ConfigError
 from ablation_lab.train import train
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-SMALL = {
-    "mlp": ["model=mlp", "model.width=32"],
-    "cnn": ["model=cnn", "model.channels=[8,16]"],
-    "resnet": ["model=resnet", "model.depth=8", "model.width=8"],
-    "plain_deep": ["model=plain_deep", "model.depth=4", "model.width=16"],
-}
+SMALL = SMALL_MODELS
 REFUSED = {
     ("activation=maxout", "resnet"): "changes layer width",
     **{("init=fixup", m): "init=fixup needs model=resnet" for m in ("mlp", "cnn", "plain_deep")},

@@ -15,9 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from ablation_lab.build import build_datamodule, build_module
 from ablation_lab.errors import ConfigError, check_choice
+from ablation_lab.utils.cli import CONF_DIR
 from ablation_lab.utils.resolvers import register_resolvers
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 PATH_KEYS = ("ckpt_path", "data_root")
 
 

@@ -16,11 +16,8 @@ from omegaconf import DictConfig
 from ablation_lab.build import build_datamodule, build_module, check_config, plan_callbacks
 from ablation_lab.errors import ConfigError
 from ablation_lab.utils.choices import chosen_options, hparams_row
-from ablation_lab.utils.preflight import preflight
-from ablation_lab.utils.resolvers import register_resolvers
+from ablation_lab.utils.cli import CONF_DIR, launch
 from ablation_lab.utils.run_files import print_config_tree, write_metrics
-
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
 
 def _overrides() -> list[str]:
@@ -71,13 +68,8 @@ def _hydra_main(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
-    """Console entry point: refuse a bad command line in one line, else hand it to Hydra."""
-    register_resolvers()
-    try:
-        preflight(CONF_DIR, "train", sys.argv[1:])
-    except ConfigError as err:
-        sys.exit(f"ablation-train: error: {err}")
-    _hydra_main()
+    """Console entry point."""
+    launch("ablation-train", "train", _hydra_main)
 
 
 if __name__ == "__main__":

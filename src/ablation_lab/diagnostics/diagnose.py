@@ -15,10 +15,7 @@ from omegaconf import DictConfig
 from ablation_lab.build import build_datamodule, build_model, check_config
 from ablation_lab.diagnostics.probes import layer_name, record_activations
 from ablation_lab.errors import ConfigError
-from ablation_lab.utils.preflight import preflight
-from ablation_lab.utils.resolvers import register_resolvers
-
-CONF_DIR = Path(__file__).resolve().parents[3] / "conf"
+from ablation_lab.utils.cli import CONF_DIR, launch
 
 
 def layer_stats(cfg: DictConfig) -> list[dict]:
@@ -101,9 +98,5 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    register_resolvers()
-    try:
-        preflight(CONF_DIR, "diagnose", sys.argv[1:])
-    except ConfigError as err:
-        sys.exit(f"ablation-diagnose: error: {err}")
-    _hydra_main()
+    """Console entry point."""
+    launch("ablation-diagnose", "diagnose", _hydra_main)

@@ -20,23 +20,11 @@ class PlainDropout(nn.Module):
         return x * (torch.rand_like(x) >= self.p)
 
 
-class DropConnectMask(nn.Module):
-    """Weight parametrization: W ⊙ M, M ~ Bernoulli(1 − p) drawn at every forward in training;
-    at test time the expected weights (1 − p)·W."""
-
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        self.p = p
-
-    def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        if not self.training:
-            return weight * (1 - self.p)
-        return weight * (torch.rand_like(weight) >= self.p)
-
-
 def add_dropconnect(layer: nn.Module, p: float) -> nn.Module:
-    """Put a DropConnect mask on `layer.weight` (Linear or Conv) through torch's parametrize."""
-    parametrize.register_parametrization(layer, "weight", DropConnectMask(p))
+    """DropConnect on `layer.weight` (Linear or Conv), through torch's parametrize: the weight seen
+    by the layer is W ⊙ M, M ~ Bernoulli(1 − p) drawn at every forward in training, and the
+    expected weight (1 − p)·W at test — plain dropout applied to the weights instead of the units."""
+    parametrize.register_parametrization(layer, "weight", PlainDropout(p))
     return layer
 
 
