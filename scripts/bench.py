@@ -103,7 +103,7 @@ def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device) -
     torch.manual_seed(0)
     dm, module = _module(cfg, data)
     timer = StepTimer(warmup, device)
-    callbacks = [instantiate(c) for c in cfg.callbacks.values()] + [timer]
+    callbacks = [instantiate(c) for c in cfg.callbacks.values() if c is not None] + [timer]
     loggers = [instantiate(c) for c in cfg.logger.values()]
     trainer = L.Trainer(
         **{k: v for k, v in cfg.trainer.items() if k not in ("_target_", "max_epochs", "accelerator")},
