@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import tb_events
 
@@ -43,6 +44,7 @@ def test_single_run_writes_metrics_events_checkpoints_and_reports(tmp_path):
     assert (run_dir / ".hydra" / "config.yaml").is_file() and (
         run_dir / ".hydra" / "overrides.yaml"
     ).is_file()
+    assert set(torch.load(run_dir / "preprocess.pt")) == {"shift", "scale"}  # standardize's statistics
     assert len(tb_events.scalars(run_dir, "val/acc")) == 2
     assert tb_events.scalars(run_dir, "hp_metric")[-1] == pytest.approx(record["metrics"]["val/acc_best"])
 

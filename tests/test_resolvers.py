@@ -17,3 +17,13 @@ def test_short_overrides_drop_paths_and_stay_folder_safe():
     assert resolvers.short_overrides([]) == "defaults"
     long = resolvers.short_overrides([f"k{i}=v{i}" for i in range(40)])
     assert len(long) == 80 and "/" not in long
+
+
+def test_claimed_folders_left_empty_are_released_and_used_ones_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(resolvers, "_claimed", {})
+    empty = resolvers.unique_dir(str(tmp_path / "runs"), "a=1")
+    used = resolvers.unique_dir(str(tmp_path / "runs"), "a=2")
+    (tmp_path / "runs" / used.rsplit("/", 1)[-1] / "metrics.json").write_text("{}")
+    resolvers.release_unused()
+    assert not (tmp_path / "runs" / empty.rsplit("/", 1)[-1]).exists()
+    assert (tmp_path / "runs" / used.rsplit("/", 1)[-1] / "metrics.json").is_file()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import hydra
 import lightning as L
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
@@ -44,6 +45,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics.update(trainer.callback_metrics)
     metrics.pop("hp_metric", None)
     out = Path(cfg.paths.output_dir)
+    torch.save(module.preprocess.state_dict(), out / "preprocess.pt")  # train-split statistics
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
     overrides = dict(o.lstrip("+~").partition("=")[::2] for o in _overrides())
     extra = {"overrides": overrides, "best_checkpoint": best, "epochs": trainer.current_epoch}

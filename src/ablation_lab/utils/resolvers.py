@@ -2,8 +2,12 @@
 
 `unique_dir` claims a folder with an atomic mkdir, so two processes can never share one; its
 answer is remembered for the process, because Hydra resolves the run directory more than once.
+Hydra's compose() resolves it too (tests, scripts, the preflight check): a claimed folder that is
+still empty when the process exits is released with rmdir, which cannot remove anything written.
 """
 
+import atexit
+import contextlib
 import hashlib
 import os
 import re
@@ -35,6 +39,15 @@ def unique_dir(parent: str, suffix: str = "") -> str:
                 path = f"{base}-{n}"
         _claimed[key] = path
     return _claimed[key]
+
+
+@atexit.register
+def release_unused() -> None:
+    """rmdir every folder this process claimed and left empty (and then-empty parents)."""
+    for path in _claimed.values():
+        for folder in (path, os.path.dirname(path)):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
 
 
 def short_overrides(overrides) -> str:
