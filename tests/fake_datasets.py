@@ -28,6 +28,42 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
+def write_cifar100(root: Path, n_train: int = 40, n_test: int = 12, seed: int = 0) -> dict:
+    """cifar-100-python pickles (fine and coarse labels); returns the (file, md5) attributes to patch."""
+    rng = np.random.default_rng(seed)
+    base = root / "cifar-100-python"
+    base.mkdir(parents=True, exist_ok=True)
+    for name, n in (("train", n_train), ("test", n_test)):
+        entry = {
+            "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            "fine_labels": [int(i % 100) for i in range(n)],
+            "coarse_labels": [int(i % 20) for i in range(n)],
+        }
+        (base / name).write_bytes(pickle.dumps(entry))
+    (base / "meta").write_bytes(pickle.dumps({"fine_label_names": [f"c{i}" for i in range(100)]}))
+    return {
+        "train_list": [["train", _md5(base / "train")]],
+        "test_list": [["test", _md5(base / "test")]],
+        "meta": {"filename": "meta", "key": "fine_label_names", "md5": _md5(base / "meta")},
+    }
+
+
+def write_svhn(root: Path, n_train: int = 30, n_test: int = 10, seed: int = 0) -> dict:
+    """train_32x32.mat / test_32x32.mat as SVHN ships them (X: 32×32×3×N, y: N×1 with 10 for 0);
+    returns the split_list attribute (file, md5) to patch."""
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    split_list = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        x = rng.integers(0, 256, (32, 32, 3, n), dtype=np.uint8)
+        y = (np.arange(n) % 10 + 1).astype(np.uint8).reshape(n, 1)  # 1..10, 10 meaning digit 0
+        savemat(root / f"{split}_32x32.mat", {"X": x, "y": y})
+        split_list[split] = ["", f"{split}_32x32.mat", _md5(root / f"{split}_32x32.mat")]
+    return {"split_list": split_list}
+
+
 def write_cifar10(root: Path, per_batch: int = 12, seed: int = 0) -> dict:
     """cifar-10-batches-py pickles; returns the class attributes (file, md5) to patch in."""
     rng = np.random.default_rng(seed)

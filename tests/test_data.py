@@ -9,7 +9,7 @@ from ablation_lab.data.loader import BatchLoader
 from ablation_lab.data.sources import check_root, load_source
 from ablation_lab.errors import ConfigError
 
-from fake_datasets import write_cifar10, write_mnist
+from fake_datasets import write_cifar10, write_cifar100, write_mnist, write_svhn
 
 
 def test_digits_are_embedded_uint8_images_in_0_255():
@@ -59,6 +59,23 @@ def test_cifar10_format_loads_through_torchvision(tmp_path, monkeypatch):
     dm.setup()
     assert dm.train.x.shape == (54, 3, 32, 32) and dm.test.x.shape == (12, 3, 32, 32)
     assert dm.test.y.tolist() == [i % 10 for i in range(12)]
+
+
+def test_cifar100_format_loads_through_torchvision(tmp_path, monkeypatch):
+    for attr, value in write_cifar100(tmp_path).items():
+        monkeypatch.setattr(tvd.CIFAR100, attr, value)
+    dm = TensorDataModule("cifar100", root=str(tmp_path), val_fraction=0.1)
+    dm.setup()
+    assert dm.train.x.shape == (36, 3, 32, 32) and dm.test.y.tolist() == list(range(12))
+
+
+def test_svhn_format_loads_through_torchvision_with_label_10_as_0(tmp_path, monkeypatch):
+    for attr, value in write_svhn(tmp_path).items():
+        monkeypatch.setattr(tvd.SVHN, attr, value)
+    dm = TensorDataModule("svhn", root=str(tmp_path), val_fraction=0.1)
+    dm.setup()
+    assert dm.train.x.shape == (27, 3, 32, 32) and dm.test.x.dtype == torch.uint8
+    assert dm.test.y.tolist() == [(i + 1) % 10 for i in range(10)]
 
 
 def test_missing_root_without_download_names_the_fix(tmp_path):

@@ -8,7 +8,7 @@ from conftest import SMALL_MODELS
 
 from ablation_lab.train import train
 
-from fake_datasets import write_cifar10, write_mnist
+from fake_datasets import write_cifar10, write_cifar100, write_mnist, write_svhn
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 GROUPS = ["model", "optim"]  # activation, init: test_smoke_models.py; regularization: below
@@ -27,12 +27,18 @@ def test_option_fits_one_batch(make_cfg, tmp_path, override):
 
 
 @pytest.mark.parametrize("model", ["mlp", "cnn", "resnet"])
-@pytest.mark.parametrize("data", ["mnist", "fashion_mnist", "cifar10"])
+@pytest.mark.parametrize("data", ["mnist", "fashion_mnist", "cifar10", "cifar100", "svhn"])
 def test_torchvision_datasets_fit_one_batch_with_each_model(make_cfg, tmp_path, monkeypatch, data, model):
     root = tmp_path / "data"
-    if data == "cifar10":
-        for attr, value in write_cifar10(root).items():
-            monkeypatch.setattr(tvd.CIFAR10, attr, value)
+    writers = {
+        "cifar10": (write_cifar10, tvd.CIFAR10),
+        "cifar100": (write_cifar100, tvd.CIFAR100),
+        "svhn": (write_svhn, tvd.SVHN),
+    }
+    if data in writers:
+        write, cls = writers[data]
+        for attr, value in write(root).items():
+            monkeypatch.setattr(cls, attr, value)
     else:
         write_mnist(root, {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}[data])
     extra = ["model.depth=8", "model.width=8"] if model == "resnet" else []

@@ -71,11 +71,23 @@ def _cifar(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
     return load
 
 
+def _svhn(root: str, download: bool) -> tuple[Split, Split]:
+    """SVHN's cropped digits (train_32x32.mat / test_32x32.mat); label 10 stands for digit 0."""
+    import torchvision.datasets as tvd
+
+    splits = [_open(tvd.SVHN, "SVHN", root, download, split=split) for split in ("train", "test")]
+    return tuple(
+        Split(torch.from_numpy(d.data).contiguous(), torch.from_numpy(d.labels).long()) for d in splits
+    )
+
+
 SOURCES: dict[str, Callable[[str, bool], tuple[Split, Split | None]]] = {
     "digits": _digits,
     "mnist": _mnist_like("MNIST"),
     "fashion_mnist": _mnist_like("FashionMNIST"),
     "cifar10": _cifar("CIFAR10"),
+    "cifar100": _cifar("CIFAR100"),
+    "svhn": _svhn,
 }
 
 
