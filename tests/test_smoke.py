@@ -15,7 +15,7 @@ GROUPS = ["model", "optim"]  # activation, init: test_smoke_models.py; regulariz
 CASES = [f"{g}={p.stem}" for g in GROUPS for p in sorted((CONF / g).glob("*.yaml"))]
 CASES += [f"data.preprocess={p}" for p in ("none", "scale01", "standardize")]  # the rest: below
 CASES += [f"data.augment={a}" for a in ("none", "hflip", "crop", "flip_crop", "[hflip,crop]")]
-CASES += ["regularization=[dropout,weight_decay,batchnorm]", "debug=fdr", "debug=limit"]
+CASES += ["regularization=[dropout,weight_decay,batchnorm]", "debug=fdr", "debug=limit", "debug=overfit"]
 
 
 @pytest.mark.parametrize("override", CASES)
