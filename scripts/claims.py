@@ -7,8 +7,12 @@ line `claim <name>: CONFIRMED` or `claim <name>: NOT CONFIRMED`; the exit code i
 """
 
 import argparse
+import atexit
+import logging
+import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -33,6 +37,7 @@ def config(*overrides: str, out: str | None = None):
 
 def fit(*overrides: str) -> tuple[dict, Path]:
     out = tempfile.mkdtemp(prefix="claims-")
+    atexit.register(shutil.rmtree, out, True)
     return train(config(*overrides, out=out)), Path(out)
 
 
@@ -156,6 +161,9 @@ def main() -> None:
     parser.add_argument("claim", nargs="?", default="all", choices=[*CLAIMS, "all"])
     args = parser.parse_args()
     register_resolvers()
+    warnings.filterwarnings("ignore")
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     chosen = CLAIMS if args.claim == "all" else {args.claim: CLAIMS[args.claim]}
     results = []
     for name, check in chosen.items():
