@@ -71,9 +71,14 @@ def check_config(cfg: DictConfig) -> None:
     build_model(cfg, plan)
 
 
+# Keys of the data group that the model side reads (declared shape and classes, batch ops).
+MODEL_SIDE_DATA_KEYS = ("in_shape", "num_classes", "augment", "augment_args", "tta")
+
+
 def build_datamodule(cfg: DictConfig):
     """The datamodule of `cfg.data`, loaded (on CPU) and checked against the declared shape."""
-    dm = instantiate(cfg.data)
+    data = OmegaConf.to_container(cfg.data, resolve=True)
+    dm = instantiate({k: v for k, v in data.items() if k not in MODEL_SIDE_DATA_KEYS})
     dm.set_seed(int(cfg.get("seed", 0)))
     dm.prepare_data()
     dm.setup("fit")

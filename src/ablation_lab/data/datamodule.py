@@ -33,13 +33,8 @@ class TensorDataModule(L.LightningDataModule):
         split_seed: int = 0,
         preprocess: str = "standardize",
         whiten_eps: float = 1e-3,
-        augment=None,
-        augment_args=None,
-        tta: str = "none",
         train_fraction: float = 1.0,
         train_size: int | None = None,
-        in_shape=None,
-        num_classes: int | None = None,
     ) -> None:
         super().__init__()
         check_range("data.val_fraction", val_fraction, 0.0, 1.0, high_open=True)
@@ -53,9 +48,6 @@ class TensorDataModule(L.LightningDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.val_fraction, self.test_fraction, self.split_seed = val_fraction, test_fraction, split_seed
         self.preprocess_name = preprocess
-        self.augment = augment
-        self.in_shape = tuple(in_shape) if in_shape is not None else None
-        self.num_classes = num_classes
         self.train = self.val = self.test = None
         self._seed = 0
 
