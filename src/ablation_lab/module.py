@@ -48,7 +48,7 @@ class ClassifierModule(L.LightningModule):
         self.val_acc_best = MaxMetric()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for raw images (uint8 or float in 0..255), one deterministic pass."""
+        """Logits for raw images (uint8 or float in 0..255), one pass."""
         return self.net(self.preprocess(x.float()))
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
