@@ -5,7 +5,7 @@ tensors served by the same BatchLoader, with the same optimizer, in one process.
 side runs the real ClassifierModule with the default logger, progress bar and callbacks; only
 validation is off on both sides. Timing skips the first `--warmup` steps of each.
 
-    python scripts/bench.py [--device cpu|cuda] [--steps-mlp 300] [--steps-cnn 40] [--trials 3]
+    python scripts/bench.py [--device cpu|cuda] [--steps-mlp 300] [--steps-cnn 80] [--trials 5]
 """
 
 import argparse
@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps-mlp", type=int, default=300)
-    parser.add_argument("--steps-cnn", type=int, default=40)
+    parser.add_argument("--steps-cnn", type=int, default=80)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--trials", type=int, default=5)
     args = parser.parse_args()
