@@ -57,18 +57,23 @@ def _before_head(net: nn.Module, module: nn.Module) -> None:
 
 
 def check_config(cfg: DictConfig) -> None:
-    """Raise ConfigError for any value that cannot work, before anything is written."""
+    """Raise ConfigError for any value that cannot work, before anything is written (the CLIs'
+    preflight). Building a run checks the same things again on its way; no need to call both."""
     check_root(cfg.data.name, cfg.data.root, bool(cfg.data.download))
     check_choice("data.preprocess", cfg.data.preprocess, PREPROCESSORS)
     build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape)
     build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1]))
     plan = build_regularization(cfg.get("regularization"))
+    _check_optimizer(cfg, plan)
+    build_model(cfg, plan)
+
+
+def _check_optimizer(cfg: DictConfig, plan: RegularizationPlan) -> None:
     if plan.decoupled_weight_decay and not cfg.optim.get("decoupled_weight_decay", False):
         raise ConfigError(
             f"regularization.weight_decay.decoupled=true needs a decoupled optimizer (optim=adamw), "
             f"not optim={cfg.optim.name}; set regularization.weight_decay.decoupled=false for coupled L2"
         )
-    build_model(cfg, plan)
 
 
 # Keys of the data group that the model side reads (declared shape and classes, batch ops).
@@ -93,6 +98,7 @@ def build_module(cfg: DictConfig, dm):
     from ablation_lab.module import ClassifierModule  # lightning is heavy: only when a run starts
 
     plan = build_regularization(cfg.get("regularization"))
+    _check_optimizer(cfg, plan)
     net = build_model(cfg, plan)
     return ClassifierModule(
         net=net,

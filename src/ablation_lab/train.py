@@ -14,7 +14,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig
 
-from ablation_lab.build import build_datamodule, build_module, check_config, plan_callbacks
+from ablation_lab.build import build_datamodule, build_module, plan_callbacks
 from ablation_lab.errors import ConfigError
 from ablation_lab.utils.choices import chosen_options, hparams_row
 from ablation_lab.utils.cli import CONF_DIR, launch
@@ -27,7 +27,6 @@ def _overrides() -> list[str]:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit and test one run; returns its final metrics (also written to metrics.json)."""
-    check_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)

@@ -12,7 +12,7 @@ import hydra
 import torch
 from omegaconf import DictConfig
 
-from ablation_lab.build import build_datamodule, build_model, check_config
+from ablation_lab.build import build_datamodule, build_model
 from ablation_lab.diagnostics.probes import layer_name, record_activations
 from ablation_lab.errors import ConfigError
 from ablation_lab.utils.cli import CONF_DIR, launch
@@ -20,7 +20,6 @@ from ablation_lab.utils.cli import CONF_DIR, launch
 
 def layer_stats(cfg: DictConfig) -> list[dict]:
     """Per-layer activation statistics of one batch through the model of `cfg` at init."""
-    check_config(cfg)
     torch.manual_seed(int(cfg.seed))
     dm = build_datamodule(cfg)
     x = dm.fit_preprocess()(dm.train.x[: int(cfg.batch)].float())
