@@ -77,3 +77,12 @@ def test_ablation_diagnose_writes_pngs_and_prints_the_std_table(tmp_path):
     assert len(table) == 30 and float(table[-1][2]) < 1e-3 * float(table[0][2])
     bad = subprocess.run([tool, "init=xavierr"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "unknown init 'xavierr'" in bad.stderr
+
+
+def test_gradient_stats_norm_and_sample():
+    net = nn.Linear(300, 200)
+    net(torch.randn(4, 300)).sum().backward()
+    ((norm, sample),) = probes.gradient_stats(net)
+    assert norm == pytest.approx(net.weight.grad.norm().item())
+    assert 0 < sample.numel() <= 2 * probes.HIST_SAMPLES
+    assert probes.gradient_stats(nn.Linear(3, 2)) == [None]

@@ -54,10 +54,7 @@ class Diagnostics(L.Callback):
 
     def on_before_optimizer_step(self, trainer, module, optimizer) -> None:
         if self._recorder is not None:
-            self._grads = [
-                None if m.weight.grad is None else m.weight.grad.detach().clone()
-                for m in probes.affine_layers(module.net)
-            ]
+            self._grads = probes.gradient_stats(module.net)
             self._before = [m.weight.detach().clone() for m in probes.affine_layers(module.net)]
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
@@ -83,10 +80,7 @@ class Diagnostics(L.Callback):
                 name = probes.layer_name(i)
                 scalars[f"diag/update_ratio/{name}"] = r
                 if g is not None:
-                    scalars[f"diag/grad_norm/{name}"] = g.norm().item()
-                    hists[f"diag/grad_hist/{name}"] = g.flatten()[
-                        :: max(1, g.numel() // probes.HIST_SAMPLES)
-                    ].cpu()
+                    scalars[f"diag/grad_norm/{name}"], hists[f"diag/grad_hist/{name}"] = g
         self._before = self._grads = self._records = None
         if step == 0:
             self.step0 = dict(scalars)

@@ -55,9 +55,13 @@ def activation_stats(module: nn.Module, out: torch.Tensor, threshold: float) -> 
         name, top = kind
         deriv = h * (1 - h) if name == "sigmoid" else 1 - h * h
         saturated = (deriv.abs() < threshold * top).float().mean().item()
-    flat = h.flatten()
-    step = max(1, flat.numel() // HIST_SAMPLES)
-    return ActivationStats(h.mean().item(), h.std().item(), dead, saturated, flat[::step].cpu())
+    return ActivationStats(h.mean().item(), h.std().item(), dead, saturated, histogram_sample(h))
+
+
+def histogram_sample(t: torch.Tensor) -> torch.Tensor:
+    """At most ~HIST_SAMPLES evenly strided values of `t`, on the CPU."""
+    flat = t.detach().flatten()
+    return flat[:: max(1, flat.numel() // HIST_SAMPLES)].cpu()
 
 
 @contextmanager
@@ -81,9 +85,12 @@ def record_activations(net: nn.Module, threshold: float = 0.05):
             h.remove()
 
 
-def gradient_norms(net: nn.Module) -> list[float | None]:
-    """‖∂L/∂W‖₂ of each affine layer's weight (None where no gradient flowed)."""
-    return [None if m.weight.grad is None else m.weight.grad.norm().item() for m in affine_layers(net)]
+def gradient_stats(net: nn.Module) -> list[tuple[float, torch.Tensor] | None]:
+    """(‖∂L/∂W‖₂, histogram sample) of each affine layer's weight; None where no gradient flowed."""
+    return [
+        None if m.weight.grad is None else (m.weight.grad.norm().item(), histogram_sample(m.weight.grad))
+        for m in affine_layers(net)
+    ]
 
 
 def update_ratios(before: list[torch.Tensor], net: nn.Module) -> list[float]:
