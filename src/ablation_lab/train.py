@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 
 from ablation_lab.build import build_datamodule, build_module, plan_callbacks
 from ablation_lab.errors import ConfigError
-from ablation_lab.utils.choices import chosen_options, hparams_row
+from ablation_lab.utils.choices import chosen_options, hparams_row, override_values
 from ablation_lab.utils.cli import CONF_DIR, launch
 from ablation_lab.utils.run_files import print_config_tree, write_metrics
 
@@ -46,8 +46,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     out = Path(cfg.paths.output_dir)
     torch.save(module.preprocess.state_dict(), out / "preprocess.pt")  # train-split statistics
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
-    overrides = dict(o.lstrip("+~").partition("=")[::2] for o in _overrides())
-    extra = {"overrides": overrides, "best_checkpoint": best, "epochs": trainer.current_epoch}
+    extra = {
+        "overrides": override_values(_overrides()),
+        "best_checkpoint": best,
+        "epochs": trainer.current_epoch,
+    }
     for callback in callbacks:  # e.g. the diagnostics' step-0 numbers
         extra |= callback.metrics_json() if hasattr(callback, "metrics_json") else {}
     write_metrics(out, metrics, choices, extra)

@@ -25,6 +25,11 @@ def chosen_options(cfg: DictConfig) -> dict[str, str]:
     }
 
 
+def override_values(overrides: list[str]) -> dict[str, str]:
+    """{key: value} of command-line overrides, without Hydra's +/++/~ prefixes."""
+    return dict(o.lstrip("+~").partition("=")[::2] for o in overrides)
+
+
 def hparams_row(cfg: DictConfig, overrides: list[str]) -> dict[str, object]:
     """Flat HPARAMS keys, the same set for every run of a sweep: the choices, the seed, the fixed
     knobs, and every command-line override (a swept knob such as regularization.dropout.p)."""
@@ -35,8 +40,7 @@ def hparams_row(cfg: DictConfig, overrides: list[str]) -> dict[str, object]:
         batch_size=int(cfg.data.batch_size),
         max_epochs=int(cfg.trainer.max_epochs),
     )
-    for override in overrides:
-        key, _, value = override.lstrip("+~").partition("=")
+    for key, value in override_values(overrides).items():
         if key and not key.startswith(_NOT_HPARAMS) and key not in row:
             row[key] = value
     return row

@@ -11,7 +11,7 @@ from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
 from ablation_lab.build import check_config
-from ablation_lab.errors import ConfigError
+from ablation_lab.errors import ConfigError, check_choice
 
 MAX_CHECKED_JOBS = 500
 
@@ -28,8 +28,8 @@ def _check_group_values(conf_dir: Path, override) -> None:
     valid = _options(conf_dir, group)
     for value in values:
         for name in value if isinstance(value, list) else [value]:
-            if name is not None and str(name) not in valid:
-                raise ConfigError(f"unknown {group} '{name}'; choose one of: {', '.join(sorted(valid))}")
+            if name is not None:
+                check_choice(group, str(name), valid)
 
 
 def _axes(overrides) -> list[list[str]]:
