@@ -119,3 +119,31 @@ def test_maxout_output_is_the_max_of_its_k_pieces(shape):
     pieces = [x[:, i::3] for i in range(3)]  # feature 3c+i is piece i of unit c
     torch.testing.assert_close(y, torch.stack(pieces).amax(0))
     assert y.shape[1] == 6
+
+
+@pytest.mark.parametrize(
+    "name", ["identity", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "swish", "mish"]
+)
+def test_forward_gain_gives_a_unit_second_moment(name):
+    """Monte Carlo check of the gain Kaiming uses: E[f(g·z)²] = 1 for z ~ N(0, 1)."""
+    spec = build_activation(OmegaConf.create({"name": name}))
+    z = torch.randn(4_000_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    with torch.no_grad():
+        second = spec(1).double()(spec.gain * z).pow(2).mean().item()
+    assert second == pytest.approx(1.0, rel=0.003)
+
+
+def test_forward_gain_matches_the_known_gains():
+    gain = {n: build_activation(OmegaConf.create({"name": n})).gain for n in ACTIVATIONS}
+    assert gain["relu"] == pytest.approx(2**0.5, rel=1e-6)
+    assert gain["selu"] == pytest.approx(1.0, rel=1e-4)  # LeCun, not torch's 3/4
+    assert gain["identity"] == 1.0 and gain["tanh"] == pytest.approx(5 / 3) and gain["sigmoid"] == 1.0
+    assert gain["leaky_relu"] == pytest.approx((2 / (1 + 0.01**2)) ** 0.5, rel=1e-6)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_maxout_gain_gives_a_unit_second_moment_of_the_max_of_k(k):
+    spec = build_activation(OmegaConf.create({"name": "maxout", "k": k}))
+    pieces = torch.randn(2_000_000, k, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    second = spec(1)(spec.gain * pieces).pow(2).mean().item()
+    assert second == pytest.approx(1.0, rel=0.003)

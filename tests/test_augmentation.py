@@ -104,3 +104,29 @@ def test_unknown_augment_and_oversized_cutout_are_refused():
         build_augment(["hflip", "rotate"], None, (1, 32, 32))
     with pytest.raises(ConfigError, match="cutout size=12 is larger than the 8×8 images"):
         build_augment(["cutout"], {"cutout": {"size": 12}}, (1, 8, 8))
+
+
+def test_cutout_patches_are_the_dataset_mean_after_preprocessing(make_cfg):
+    """What the network sees: cutout runs after standardization (DeVries & Taylor), so a patch is
+    0 = the training mean, not black pixels turned into −μ/σ."""
+    from ablation_lab.build import build_datamodule, build_module
+
+    cfg = make_cfg("regularization=cutout", "regularization.cutout.size=4", "data.preprocess=standardize")
+    dm = build_datamodule(cfg)
+    module = build_module(cfg, dm)
+    seen = []
+
+    def capture(module, args):
+        seen.append(args[0].detach())
+        raise StopIteration  # the input is all this test needs
+
+    module.net.register_forward_pre_hook(capture)
+    x = torch.full((256, 1, 8, 8), 255.0)  # white images: standardized values far from 0
+    with pytest.raises(StopIteration):
+        module.training_step((x, torch.zeros(256, dtype=torch.long)), 0)
+    (net_input,) = seen
+    white = module.preprocess(x[:1]).flatten()[0].item()
+    assert white > 1
+    values = set(net_input.unique().tolist())
+    assert values == {0.0, white}
+    assert (net_input == 0).float().mean().item() > 0.1

@@ -88,7 +88,8 @@ def test_kaiming_gain_follows_leaky_slope_and_selu():
     act = build_activation(OmegaConf.create({"name": "leaky_relu", "negative_slope": slope}))
     apply_init(layer, OmegaConf.create({"name": "kaiming_normal"}), act)
     assert layer.weight.var().item() == pytest.approx(2 / (1 + slope**2) / N_IN, rel=0.05)
-    assert init_layer("kaiming_normal", "selu").weight.var().item() == pytest.approx(0.75**2 / N_IN, rel=0.05)
+    # SELU's forward gain is 1, not torch's 3/4: Kaiming with SELU is LeCun's N(0, 1/n_in)
+    assert init_layer("kaiming_normal", "selu").weight.var().item() == pytest.approx(1 / N_IN, rel=0.05)
 
 
 def test_constant_and_orthogonal():

@@ -107,20 +107,6 @@ def test_alpha_dropout_keeps_selu_mean_and_variance():
     assert out.var().item() == pytest.approx(h.var().item(), rel=0.02)
 
 
-def test_dropconnect_mask_rate_and_eval_output_is_the_expectation():
-    from ablation_lab.techniques.regularizer_modules import add_dropconnect
-
-    torch.manual_seed(0)
-    layer = add_dropconnect(nn.Linear(200, 100, bias=False), 0.3)
-    base = layer.parametrizations.weight.original.detach()
-    masked = layer.train().weight
-    assert (masked == 0).float().mean().item() == pytest.approx(0.3, abs=0.01)
-    x = torch.randn(4, 200)
-    mean_train = torch.stack([layer.train()(x) for _ in range(2000)]).mean(0)
-    torch.testing.assert_close(layer.eval()(x), x @ (0.7 * base).T)
-    torch.testing.assert_close(mean_train, layer.eval()(x), atol=0.05, rtol=0)
-
-
 def test_label_smoothing_target_vector():
     """ε=0.04 over 4 classes, true class 2 → [0.01, 0.01, 0.97, 0.01]."""
     eps = plan(label_smoothing={"epsilon": 0.04}).label_smoothing
@@ -222,3 +208,64 @@ def test_aux_classifier_trains_its_heads_and_inference_never_runs_them(make_cfg)
     module.eval()(dm.val.x[:4])
     module.predict(dm.val.x[:4])
     assert len(calls) == n  # inference ignores the heads
+
+
+@pytest.mark.parametrize(
+    ("depth", "positions", "tapped"),
+    [(2, [0.5], [1]), (3, [0.5], [2]), (9, [0.5], [5]), (4, [0.0, 0.99], [1, 3])],
+)
+def test_aux_classifier_taps_an_intermediate_block_never_the_last(make_cfg, depth, positions, tapped):
+    from ablation_lab.build import build_model
+    from ablation_lab.techniques.aux_heads import tap_modules
+    from ablation_lab.techniques.regularizer_modules import feature_taps
+
+    net = build_model(make_cfg("regularization=aux_classifier", f"model.depth={depth}", "model.width=16"))
+    blocks = feature_taps(net)
+    assert [blocks.index(m) + 1 for m in tap_modules(net, positions)] == tapped
+
+
+def test_aux_classifier_on_a_single_hidden_block_is_refused(make_cfg):
+    from ablation_lab.build import build_model
+
+    with pytest.raises(ConfigError, match="needs at least 2 hidden blocks.*has 1"):
+        build_model(make_cfg("regularization=aux_classifier", "model.depth=1"))
+
+
+@pytest.mark.parametrize("order", [["dropout", "alpha_dropout"], ["alpha_dropout", "dropout"]])
+def test_dropout_and_alpha_dropout_exclude_each_other_in_either_order(order):
+    with pytest.raises(
+        ConfigError, match=rf"regularization=\[{order[0]},{order[1]}\]: choose one of the two"
+    ):
+        plan(**{name: {"p": 0.1} for name in order})
+
+
+def _dropout_positions(net) -> list[str]:
+    """For each dropout module: the type of the layer right before it ('Linear', 'Conv2d', 'Flatten'...)."""
+    flat = [m for m in net.modules() if not list(m.children())]
+    return [type(flat[i - 1]).__name__ for i, m in enumerate(flat) if isinstance(m, nn.Dropout)]
+
+
+@pytest.mark.parametrize(
+    ("model", "placement", "expected"),
+    [
+        (["model=mlp"], "fc", ["ReLU", "ReLU"]),  # after both hidden blocks, none on the input
+        (["model=mlp"], "head", ["ReLU"]),
+        (["model=cnn"], "fc", ["Flatten"]),  # a conv net's only fc layer is the classifier
+        (["model=cnn"], "blocks", ["ReLU", "ReLU", "ReLU"]),
+        (["model=resnet", "model.depth=8"], "fc", ["Flatten"]),
+    ],
+)
+def test_dropout_placement_puts_dropout_where_it_says(make_cfg, model, placement, expected):
+    from ablation_lab.build import build_model
+
+    net = build_model(
+        make_cfg("regularization=dropout", f"regularization.dropout.placement={placement}", *model)
+    )
+    assert _dropout_positions(net) == expected
+
+
+@pytest.mark.parametrize(("optim", "decoupled", "lam"), [("adamw", True, 0.1), ("sgd", False, 5e-4)])
+def test_weight_decay_default_is_the_literature_value_of_its_form(make_cfg, optim, decoupled, lam):
+    p = build_regularization(make_cfg(f"optim={optim}", "regularization=weight_decay").regularization)
+    assert p.decoupled_weight_decay is decoupled and p.weight_decay == lam
+    assert len(p.penalties) == (0 if decoupled else 1)

@@ -13,9 +13,10 @@ from ablation_lab.errors import ConfigError, check_choice
 from ablation_lab.models.blocks import Blocks
 from ablation_lab.techniques.activations import build_activation
 from ablation_lab.techniques.augmentation import build_augment, build_tta
-from ablation_lab.techniques.aux_heads import build_aux_heads
+from ablation_lab.techniques.aux_heads import build_aux_heads, tap_modules
 from ablation_lab.techniques.inits import apply_init
 from ablation_lab.techniques.preprocessing import PREPROCESSORS
+from ablation_lab.techniques.regularizer_modules import PlainDropout
 from ablation_lab.techniques.regularizers import RegularizationPlan, build_regularization
 
 
@@ -23,18 +24,28 @@ def build_model(cfg: DictConfig, plan: RegularizationPlan | None = None) -> nn.M
     """The network of `cfg.model` with `cfg.activation`, regularizer blocks and `cfg.init`."""
     act = build_activation(cfg.activation)
     plan = plan or build_regularization(cfg.get("regularization"))
-    in_blocks = plan.dropout if plan.dropout_placement == "blocks" else None
     blocks = Blocks(
-        act, plan.batchnorm, plan.order, in_blocks, plan.dropconnect, plan.pool_ratio, plan.drop_path
+        act,
+        plan.batchnorm,
+        plan.order,
+        plan.dropout if plan.dropout_placement != "head" else None,
+        plan.dropconnect,
+        plan.pool_ratio,
+        plan.drop_path,
+        conv_dropout=plan.dropout_placement == "blocks",
     )
     model_cfg = OmegaConf.masked_copy(cfg.model, [k for k in cfg.model if k != "name"])
     make_net = instantiate(model_cfg, _partial_=True)  # blocks is a Python object, not config
     net = make_net(in_shape=list(cfg.data.in_shape), num_classes=int(cfg.data.num_classes), blocks=blocks)
     _check_fits(net, plan, cfg.model.name)
     net = apply_init(net, cfg.init, act)
-    if plan.dropout is not None and plan.dropout_placement == "head":
+    if plan.dropout is not None and not _has_dropout(net):  # head, or fc on a net without fc blocks
         _before_head(net, plan.dropout())
     return net
+
+
+def _has_dropout(net: nn.Module) -> bool:
+    return any(isinstance(m, (nn.Dropout, nn.AlphaDropout, PlainDropout)) for m in net.modules())
 
 
 def _check_fits(net: nn.Module, plan: RegularizationPlan, model: str) -> None:
@@ -46,6 +57,8 @@ def _check_fits(net: nn.Module, plan: RegularizationPlan, model: str) -> None:
         raise ConfigError(
             f"regularization=fractional_max_pool needs pooling layers (model=cnn), not model={model}"
         )
+    if plan.aux_positions:
+        tap_modules(net, plan.aux_positions)  # refuses a net without an intermediate block
 
 
 def _before_head(net: nn.Module, module: nn.Module) -> None:

@@ -1,8 +1,11 @@
-"""The one LightningModule: raw uint8 batch → augment (train only) → preprocess → net → loss.
+"""The one LightningModule: raw uint8 batch → augment (train only) → preprocess → erase (cutout,
+train only) → mixup → net → loss.
 
 Augmentation and preprocessing run on the whole batch on the training device. Preprocessing
 statistics are buffers of this module, so checkpoints carry them to evaluation.
 """
+
+from contextlib import contextmanager
 
 import lightning as L
 import torch
@@ -16,6 +19,14 @@ from torchvision.transforms.v2 import MixUp
 
 from ablation_lab.techniques.aux_heads import tap_modules
 from ablation_lab.techniques.regularizers import RegularizationPlan, decay_parameters
+
+
+@contextmanager
+def seeded_randomness(seed: int, device: torch.device):
+    """Run the block with torch's generators (CPU, and `device` if CUDA) seeded; restored after."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield
 
 
 class ClassifierModule(L.LightningModule):
@@ -35,12 +46,16 @@ class ClassifierModule(L.LightningModule):
     ) -> None:
         super().__init__()
         self.net, self.preprocess = net, preprocess
-        self.augment = augment if len(augment) else None
+        raw = [op for op in augment if not getattr(op, "after_preprocess", False)]
+        erase = [op for op in augment if getattr(op, "after_preprocess", False)]
+        self.augment = nn.Sequential(*raw) if raw else None
+        self.erase = nn.Sequential(*erase) if erase else None
         self.mixup = MixUp(alpha=plan.mixup_alpha, num_classes=num_classes) if plan.mixup_alpha else None
         self.aux_heads, self.tta = aux_heads, tta
         self._taps = tap_modules(net, plan.aux_positions) if aux_heads is not None else []
         self.optim, self.plan = optim, plan
         self.config = config
+        self.eval_seed = int(config.get("seed", 0)) if config is not None else 0
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
         self.train_acc, self.val_acc, self.test_acc = (
             MulticlassAccuracy(num_classes, average="micro") for _ in range(3)
@@ -76,12 +91,15 @@ class ClassifierModule(L.LightningModule):
         x = x.float()
         if self.augment is not None:
             x = self.augment(x)
+        x = self.preprocess(x)
+        if self.erase is not None:
+            x = self.erase(x)
         target = y
         if self.mixup is not None:
             x, target = self.mixup(x, y)
         features: list[torch.Tensor] = []
         hooks = [m.register_forward_hook(lambda m, a, out: features.append(out)) for m in self._taps]
-        logits = self.net(self.preprocess(x))
+        logits = self.net(x)
         for h in hooks:
             h.remove()
         loss = self.loss(logits, target)
@@ -101,19 +119,22 @@ class ClassifierModule(L.LightningModule):
         self.train_loss.reset()
         self.train_acc.reset()
 
-    def _eval_step(self, batch, loss_metric: MeanMetric, acc_metric, split: str) -> None:
+    def _eval_step(self, batch, batch_idx: int, loss_metric: MeanMetric, acc_metric, split: str) -> None:
         x, y = batch
-        logits = self.predict(x)
+        # A stochastic net at eval (fractional max-pooling's regions) draws from a generator seeded
+        # by the run seed and the batch: the same checkpoint gives the same numbers every time.
+        with seeded_randomness(self.eval_seed * 1_000_003 + batch_idx, x.device):
+            logits = self.predict(x)
         loss_metric(F.cross_entropy(logits, y), weight=len(y))
         acc_metric(logits, y)
         self.log(f"{split}/loss", loss_metric, on_step=False, on_epoch=True)
         self.log(f"{split}/acc", acc_metric, on_step=False, on_epoch=True, prog_bar=True)
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, self.val_loss, self.val_acc, "val")
+        self._eval_step(batch, batch_idx, self.val_loss, self.val_acc, "val")
 
     def test_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, self.test_loss, self.test_acc, "test")
+        self._eval_step(batch, batch_idx, self.test_loss, self.test_acc, "test")
 
     def on_train_start(self) -> None:
         self.val_acc_best.reset()  # forget the sanity-check pass

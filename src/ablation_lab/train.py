@@ -25,6 +25,12 @@ def _overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
+def _best_checkpoint(trainer: L.Trainer) -> str | None:
+    """The path of the best checkpoint by the monitored metric, None without one."""
+    monitored = [c for c in trainer.checkpoint_callbacks if getattr(c, "monitor", None)]
+    return (monitored[0].best_model_path or None) if monitored else None
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit and test one run; returns its final metrics (also written to metrics.json)."""
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
@@ -39,7 +45,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
             logger.log_hyperparams(hparams_row(cfg, _overrides()), metrics={"hp_metric": 0.0})
     trainer.fit(module, datamodule=dm)
     metrics = {k: v for k, v in trainer.callback_metrics.items() if k != "hp_metric"}
-    best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
+    best = _best_checkpoint(trainer)
     trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False)
     metrics.update(trainer.callback_metrics)
     metrics.pop("hp_metric", None)

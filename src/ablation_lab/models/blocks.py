@@ -13,26 +13,29 @@ from torch import nn
 from torchvision.ops import StochasticDepth
 
 from ablation_lab.techniques.activations import Activation
-from ablation_lab.techniques.regularizer_modules import add_dropconnect
+from ablation_lab.techniques.dropconnect import DropConnectConv2d, DropConnectLinear, DropConnectSpec
 
 
 @dataclass(frozen=True)
 class Blocks:
-    """Builds the blocks of a model from the chosen activation and regularizers."""
+    """Builds the blocks of a model from the chosen activation and regularizers.
+
+    `dropout` follows fully connected blocks; `conv_dropout` says whether conv blocks get it too."""
 
     act: Activation
     batchnorm: bool = False
     order: str = "bn_act_dropout"
     dropout: Callable[[], nn.Module] | None = None
-    dropconnect: float = 0.0
+    dropconnect: DropConnectSpec | None = None
     pool_ratio: float | None = None
     drop_path_last: float | None = None
+    conv_dropout: bool = True
 
-    def _block(self, affine: nn.Module, width: int, norm_cls: type[nn.Module]) -> nn.Sequential:
-        if self.dropconnect:
-            add_dropconnect(affine, self.dropconnect)
+    def _block(
+        self, affine: nn.Module, width: int, norm_cls: type[nn.Module], dropout: bool
+    ) -> nn.Sequential:
         norm = [norm_cls(width * self.act.expansion)] if self.batchnorm else []
-        drop = [self.dropout()] if self.dropout is not None else []
+        drop = [self.dropout()] if self.dropout is not None and dropout else []
         act = [self.act(width)]
         tail = drop + norm + act if self.order == "dropout_bn_act" else norm + act + drop
         block = nn.Sequential(affine, *tail)
@@ -41,13 +44,21 @@ class Blocks:
 
     def linear(self, n_in: int, n_out: int) -> nn.Sequential:
         """Linear(n_in → n_out·k) followed by norm, activation and dropout; outputs n_out units."""
-        affine = nn.Linear(n_in, n_out * self.act.expansion, bias=not self.batchnorm)
-        return self._block(affine, n_out, nn.BatchNorm1d)
+        width, bias = n_out * self.act.expansion, not self.batchnorm
+        if self.dropconnect is None:
+            affine = nn.Linear(n_in, width, bias=bias)
+        else:
+            affine = DropConnectLinear(n_in, width, bias, self.dropconnect)
+        return self._block(affine, n_out, nn.BatchNorm1d, dropout=True)
 
     def conv(self, c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
         """3×3 conv (padding 1) followed by norm, activation and dropout; outputs c_out channels."""
-        affine = nn.Conv2d(c_in, c_out * self.act.expansion, 3, stride, 1, bias=not self.batchnorm)
-        return self._block(affine, c_out, nn.BatchNorm2d)
+        width, bias = c_out * self.act.expansion, not self.batchnorm
+        if self.dropconnect is None:
+            affine = nn.Conv2d(c_in, width, 3, stride, 1, bias=bias)
+        else:
+            affine = DropConnectConv2d(c_in, width, 3, stride, 1, bias, self.dropconnect)
+        return self._block(affine, c_out, nn.BatchNorm2d, dropout=self.conv_dropout)
 
     def pool(self, size: int) -> tuple[nn.Module, int]:
         """2×2 max-pooling, or fractional max-pooling (Graham 2014) at `pool_ratio`; new size."""

@@ -2,16 +2,51 @@
 
 Models never name an activation; they receive an `Activation` and call it with the width of the
 layer it follows. `expansion` is how many affine outputs feed one unit (maxout's k, else 1), and
-`gain` is what `torch.nn.init.calculate_gain` needs so inits such as Kaiming can match it.
+`gain` is the weight scale that keeps the forward second moment (He et al. 2015's derivation, for
+any f; see forward_gain): Kaiming and Fixup use it, so a deep net under `init=kaiming_*` keeps its
+activation scale whatever the activation, and an activation sweep does not measure an init
+mismatch. Bounded activations (tanh, sigmoid) keep torch's gains (5/3, 1).
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from ablation_lab.errors import check_choice, check_range
+
+# Probabilists' Gauss–Hermite rule: Σ wᵢ g(xᵢ) = ∫ g(x) e^(−x²/2) dx, exact for polynomials of degree < 400.
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(200)
+
+
+def forward_gain(f: Callable[[torch.Tensor], torch.Tensor] | None = None, pieces: int = 1) -> float:
+    """The gain g with E[f(g·z)²] = 1, z ~ N(0, 1) (or z the max of `pieces` draws: maxout).
+
+    A layer with Var(w) = g²/n_in whose input has unit second moment (standardized data, or the
+    previous layer's output) gets pre-activations of variance g² and outputs of unit second moment
+    again: every layer sees the same scale. For positively homogeneous f this is He et al.'s gain
+    (√2 for ReLU), for SELU it is 1 (LeCun). `f` defaults to the identity.
+    """
+    x = torch.from_numpy(_NODES)
+    weights = torch.from_numpy(_WEIGHTS) / math.sqrt(2 * math.pi)
+    if pieces > 1:  # density of the max of k standard normals: k·φ(x)·Φ(x)^(k−1)
+        weights = weights * pieces * (0.5 * (1 + torch.erf(x / math.sqrt(2)))) ** (pieces - 1)
+
+    def second_moment(g: float) -> float:
+        with torch.no_grad():
+            fx = g * x if f is None else f(g * x).double()
+            return (weights * fx**2).sum().item()
+
+    low, high = 1e-2, 1e2
+    if second_moment(high) < 1:
+        raise ValueError("a bounded activation never reaches a unit second moment: use torch's gain")
+    for _ in range(80):  # bisection: E[f(g·z)²] grows with g for every activation here
+        mid = (low * high) ** 0.5
+        low, high = (mid, high) if second_moment(mid) < 1 else (low, mid)
+    return (low * high) ** 0.5
 
 
 @dataclass(frozen=True)
@@ -20,7 +55,7 @@ class Activation:
 
     name: str
     make: Callable[[int], nn.Module]
-    gain: tuple[str, float | None] = ("relu", None)
+    gain: float
     expansion: int = 1
 
     def __call__(self, width: int) -> nn.Module:
@@ -29,26 +64,31 @@ class Activation:
         return module
 
 
+def _computed(name: str, make: Callable[[int], nn.Module]) -> Activation:
+    """An activation torch has no forward gain for: E[f(g·z)²] = 1 gives it (forward_gain)."""
+    return Activation(name, make, gain=forward_gain(make(1).double()))
+
+
 def _identity(cfg) -> Activation:
-    return Activation("identity", lambda w: nn.Identity(), gain=("linear", None))
+    return Activation("identity", lambda w: nn.Identity(), gain=1.0)
 
 
 def _sigmoid(cfg) -> Activation:
-    return Activation("sigmoid", lambda w: nn.Sigmoid(), gain=("sigmoid", None))
+    return Activation("sigmoid", lambda w: nn.Sigmoid(), gain=nn.init.calculate_gain("sigmoid"))
 
 
 def _tanh(cfg) -> Activation:
-    return Activation("tanh", lambda w: nn.Tanh(), gain=("tanh", None))
+    return Activation("tanh", lambda w: nn.Tanh(), gain=nn.init.calculate_gain("tanh"))
 
 
 def _relu(cfg) -> Activation:
-    return Activation("relu", lambda w: nn.ReLU(), gain=("relu", None))
+    return Activation("relu", lambda w: nn.ReLU(), gain=nn.init.calculate_gain("relu"))
 
 
 def _gelu(cfg) -> Activation:
     approximate = str(cfg.get("approximate", "none"))
     check_choice("activation.approximate", approximate, {"none", "tanh"})
-    return Activation("gelu", lambda w: nn.GELU(approximate=approximate), gain=("relu", None))
+    return _computed("gelu", lambda w: nn.GELU(approximate=approximate))
 
 
 class Swish(nn.Module):
@@ -82,7 +122,8 @@ class Maxout(nn.Module):
 def _leaky_relu(cfg) -> Activation:
     slope = float(cfg.get("negative_slope", 0.01))
     check_range("activation.negative_slope", slope, 0.0, 1.0)
-    return Activation("leaky_relu", lambda w: nn.LeakyReLU(slope), gain=("leaky_relu", slope))
+    gain = nn.init.calculate_gain("leaky_relu", slope)
+    return Activation("leaky_relu", lambda w: nn.LeakyReLU(slope), gain=gain)
 
 
 def _prelu(cfg) -> Activation:
@@ -91,34 +132,36 @@ def _prelu(cfg) -> Activation:
     return Activation(
         "prelu",
         lambda w: nn.PReLU(w if per_channel else 1, init=init),
-        gain=("leaky_relu", init),
+        gain=nn.init.calculate_gain("leaky_relu", init),  # at its starting slope
     )
 
 
 def _elu(cfg) -> Activation:
     alpha = float(cfg.get("alpha", 1.0))
-    return Activation("elu", lambda w: nn.ELU(alpha), gain=("relu", None))
+    return _computed("elu", lambda w: nn.ELU(alpha))
 
 
 def _selu(cfg) -> Activation:
-    return Activation("selu", lambda w: nn.SELU(), gain=("selu", None))
+    # torch's calculate_gain("selu") = 3/4 trades self-normalization for gradient flow; the forward
+    # gain is 1 (E[selu(z)²] = 1 by construction): kaiming_* with SELU is LeCun's N(0, 1/n_in).
+    return _computed("selu", lambda w: nn.SELU())
 
 
 def _swish(cfg) -> Activation:
     beta, learnable = float(cfg.get("beta", 1.0)), bool(cfg.get("learnable", False))
     if beta == 1.0 and not learnable:
-        return Activation("swish", lambda w: nn.SiLU(), gain=("relu", None))
-    return Activation("swish", lambda w: Swish(beta, learnable), gain=("relu", None))
+        return _computed("swish", lambda w: nn.SiLU())
+    return _computed("swish", lambda w: Swish(beta, learnable))  # gain at the starting β
 
 
 def _mish(cfg) -> Activation:
-    return Activation("mish", lambda w: nn.Mish(), gain=("relu", None))
+    return _computed("mish", lambda w: nn.Mish())
 
 
 def _maxout(cfg) -> Activation:
     k = int(cfg.get("k", 2))
     check_range("activation.k", k, 2, 64)
-    return Activation("maxout", lambda w: Maxout(k), gain=("linear", None), expansion=k)
+    return Activation("maxout", lambda w: Maxout(k), gain=forward_gain(pieces=k), expansion=k)
 
 
 ACTIVATIONS: dict[str, Callable[..., Activation]] = {

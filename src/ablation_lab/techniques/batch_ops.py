@@ -121,7 +121,11 @@ class ColorJitter(nn.Module):
 
 class Cutout(nn.Module):
     """Zero `count` square patches of side `size` per image, centres uniform over the image,
-    patches clipped at the border (DeVries & Taylor 2017)."""
+    patches clipped at the border (DeVries & Taylor 2017). It runs on the preprocessed batch
+    (`after_preprocess`), as in the paper: a patch is the dataset mean (0 after standardize), not
+    black pixels that normalization would turn into −μ/σ."""
+
+    after_preprocess = True
 
     def __init__(self, size: int, count: int = 1) -> None:
         super().__init__()

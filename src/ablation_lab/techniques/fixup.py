@@ -9,6 +9,7 @@ from torch import nn
 
 from ablation_lab.errors import ConfigError
 from ablation_lab.techniques.activations import Activation
+from ablation_lab.techniques.inits import kaiming_fill
 
 
 def fixup_init(model: nn.Module, act: Activation) -> nn.Module:
@@ -18,10 +19,9 @@ def fixup_init(model: nn.Module, act: Activation) -> nn.Module:
         raise ConfigError("init=fixup needs model=resnet with model.norm=none (it replaces normalization)")
     blocks = [m for m in model.modules() if isinstance(m, BasicBlock)]
     scale = len(blocks) ** -0.5
-    nonlinearity, param = act.gain
     for layer in model.modules():
         if isinstance(layer, nn.Conv2d):
-            nn.init.kaiming_normal_(layer.weight, a=param or 0.0, nonlinearity=nonlinearity)
+            kaiming_fill(layer.weight, act)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
     for block in blocks:

@@ -47,13 +47,23 @@ def _xavier_normal(w: torch.Tensor, cfg, act: Activation) -> None:
 
 
 def _kaiming(fill):
+    """std = gain/√n (normal) or bound = gain·√(3/n) (uniform), the gain of the chosen activation."""
+
     def init(w: torch.Tensor, cfg, act: Activation) -> None:
-        nonlinearity, param = act.gain
         mode = str(cfg.get("mode", "fan_in"))
         check_choice("init.mode", mode, {"fan_in", "fan_out"})
-        fill(w, a=param or 0.0, mode=mode, nonlinearity=nonlinearity)
+        kaiming_fill(w, act, mode, fill)
 
     return init
+
+
+def kaiming_fill(
+    w: torch.Tensor, act: Activation, mode: str = "fan_in", fill=nn.init.kaiming_normal_
+) -> None:
+    """torch's Kaiming fill at unit gain, scaled by the activation's forward gain (activations.py)."""
+    fill(w, mode=mode, nonlinearity="linear")
+    with torch.no_grad():
+        w.mul_(act.gain)
 
 
 def _lecun_normal(w: torch.Tensor, cfg, act: Activation) -> None:

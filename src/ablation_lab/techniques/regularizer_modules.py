@@ -1,9 +1,8 @@
-"""Regularizer modules that no well-kept library provides: plain (non-inverted) dropout,
-DropConnect (Wan et al. 2013, weight-level, not timm's drop-path), and auxiliary classifier heads."""
+"""Regularizer modules that no well-kept library provides: plain (non-inverted) dropout and
+auxiliary classifier heads (DropConnect: dropconnect.py)."""
 
 import torch
 from torch import nn
-from torch.nn.utils import parametrize
 
 
 class PlainDropout(nn.Module):
@@ -18,14 +17,6 @@ class PlainDropout(nn.Module):
         if not self.training:
             return x * (1 - self.p)
         return x * (torch.rand_like(x) >= self.p)
-
-
-def add_dropconnect(layer: nn.Module, p: float) -> nn.Module:
-    """DropConnect on `layer.weight` (Linear or Conv), through torch's parametrize: the weight seen
-    by the layer is W ⊙ M, M ~ Bernoulli(1 − p) drawn at every forward in training, and the
-    expected weight (1 − p)·W at test — plain dropout applied to the weights instead of the units."""
-    parametrize.register_parametrization(layer, "weight", PlainDropout(p))
-    return layer
 
 
 class AuxHeads(nn.Module):

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ablation_lab.errors import ConfigError, check_choice, check_range
+from ablation_lab.techniques.dropconnect import DropConnectSpec
 from ablation_lab.techniques.regularizer_modules import PlainDropout
 
 Penalty = Callable[[nn.Module], torch.Tensor]
@@ -24,10 +25,11 @@ class RegularizationPlan:
     names: list[str] = field(default_factory=list)
     # model
     dropout: Callable[[], nn.Module] | None = None
-    dropout_placement: str = "blocks"
+    dropout_name: str | None = None  # which regularizer set `dropout` (dropout or alpha_dropout)
+    dropout_placement: str = "fc"
     batchnorm: bool = False
     order: str = "bn_act_dropout"
-    dropconnect: float = 0.0
+    dropconnect: DropConnectSpec | None = None
     drop_path: float | None = None  # p_L: survival probability of the last residual block
     pool_ratio: float | None = None  # fractional max-pooling output ratio
     test_passes: int = 1
@@ -57,23 +59,39 @@ def _probability(name: str, cfg, key: str = "p") -> float:
     return p
 
 
+DROPOUT_PLACEMENTS = {"fc", "blocks", "head"}
+
+
+def _set_dropout(plan: RegularizationPlan, name: str, make: Callable[[], nn.Module], cfg) -> None:
+    """The unit dropout of the model; dropout and alpha_dropout exclude each other in either order.
+
+    placement fc: after every fully connected hidden block, or before the classifier when the
+    model has none (a conv net): where the chapter recommends it. blocks: after conv blocks too.
+    head: only before the classifier."""
+    if plan.dropout_name is not None:
+        raise ConfigError(f"regularization=[{plan.dropout_name},{name}]: choose one of the two")
+    plan.dropout, plan.dropout_name = make, name
+    plan.dropout_placement = str(cfg.get("placement", "fc"))
+    check_choice(f"regularization.{name}.placement", plan.dropout_placement, DROPOUT_PLACEMENTS)
+
+
 def _dropout(plan: RegularizationPlan, cfg) -> None:
     """Inverted (scale survivors by 1/(1−p) in training) or plain (scale by 1−p at test)."""
     p = _probability("dropout", cfg)
-    plan.dropout = (lambda: nn.Dropout(p)) if cfg.get("inverted", True) else (lambda: PlainDropout(p))
-    plan.dropout_placement = str(cfg.get("placement", "blocks"))
-    check_choice("regularization.dropout.placement", plan.dropout_placement, {"blocks", "head"})
+    make = (lambda: nn.Dropout(p)) if cfg.get("inverted", True) else (lambda: PlainDropout(p))
+    _set_dropout(plan, "dropout", make, cfg)
 
 
 def _alpha_dropout(plan: RegularizationPlan, cfg) -> None:
     p = _probability("alpha_dropout", cfg)
-    if plan.dropout is not None:
-        raise ConfigError("regularization=[dropout,alpha_dropout]: choose one of the two")
-    plan.dropout = lambda: nn.AlphaDropout(p)
+    _set_dropout(plan, "alpha_dropout", lambda: nn.AlphaDropout(p), cfg)
 
 
 def _dropconnect(plan: RegularizationPlan, cfg) -> None:
-    plan.dropconnect = _probability("dropconnect", cfg)
+    p = _probability("dropconnect", cfg)
+    plan.dropconnect = DropConnectSpec(
+        p, bool(cfg.get("per_example", True)), bool(cfg.get("mask_bias", True))
+    )
 
 
 def _batchnorm(plan: RegularizationPlan, cfg) -> None:
@@ -82,12 +100,19 @@ def _batchnorm(plan: RegularizationPlan, cfg) -> None:
     plan.batchnorm, plan.order = True, order
 
 
+# λ the literature uses for each form when `lambda` is null: decoupled (torch's AdamW, shrink lr·λ
+# a step) 0.1, as GPT-3 and LLaMA; DeiT/ConvNeXt use 0.05, Loshchilov & Hutter's CIFAR setting is
+# ≈ 0.25 in this form. Coupled L2 with SGD 5e-4 (ResNet on CIFAR, He et al. 2016).
+DEFAULT_WEIGHT_DECAY = {True: 0.1, False: 5e-4}
+
+
 def _weight_decay(plan: RegularizationPlan, cfg) -> None:
     """Coupled: λ/2·Σw² in the loss (gradient λw). Decoupled: the optimizer shrinks w by lr·λ."""
-    lam = float(cfg.get("lambda", 5e-4))
+    plan.decoupled_weight_decay = bool(cfg.get("decoupled", True))
+    lam = cfg.get("lambda")
+    lam = DEFAULT_WEIGHT_DECAY[plan.decoupled_weight_decay] if lam is None else float(lam)
     check_range("regularization.weight_decay.lambda", lam, 0.0, 1.0)
     plan.weight_decay = lam
-    plan.decoupled_weight_decay = bool(cfg.get("decoupled", True))
     if not plan.decoupled_weight_decay:
         plan.penalties.append(lambda model: 0.5 * lam * sum(p.pow(2).sum() for p in decay_parameters(model)))
 
