@@ -97,5 +97,3 @@ def test_train_fraction_is_a_fixed_subset_whatever_the_run_seed():
     sized = TensorDataModule("digits", train_size=50)
     sized.setup()
     assert len(sized.train.y) == 50
-    with pytest.raises(ConfigError, match="data.train_fraction=1.5 is out of range"):
-        TensorDataModule("digits", train_fraction=1.5)

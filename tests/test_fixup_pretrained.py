@@ -83,7 +83,7 @@ def test_pretrained_reproduces_the_checkpoint_and_freshens_a_new_head(make_cfg, 
 def test_pretrained_refuses_a_missing_or_mismatched_checkpoint(make_cfg, tmp_path):
     from ablation_lab.build import build_model
 
-    with pytest.raises(ConfigError, match="init.path='nope.ckpt' is not a checkpoint file"):
+    with pytest.raises(ConfigError, match="init.path='nope.ckpt' is not a file"):
         build_model(make_cfg("init=pretrained", "init.path=nope.ckpt"))
     train(make_cfg())
     with pytest.raises(ConfigError, match="does not fit this model"):

@@ -10,13 +10,33 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def test_claims_script_confirms_every_claim():
+def test_claims_script_gives_a_verdict_for_each_of_the_eight_claims():
     proc = subprocess.run(
-        [sys.executable, "scripts/claims.py", "all"], cwd=ROOT, capture_output=True, text=True, timeout=900
+        [sys.executable, "scripts/claims.py", "all", "--budget", "quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
-    verdicts = [line for line in proc.stdout.splitlines() if line.startswith("claim ")]
-    assert len(verdicts) == 5 and all(v.endswith(": CONFIRMED") for v in verdicts), proc.stdout[-3000:]
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    verdicts = dict(
+        line.removeprefix("claim ").split(": ", 1)
+        for line in proc.stdout.splitlines()
+        if line.startswith("claim ")
+    )
+    claims = [
+        "zero_init",
+        "depth_std",
+        "normal_sigma",
+        "selu",
+        "relu_vs_sigmoid",
+        "fixup",
+        "bn_before_dropout",
+    ]
+    assert list(verdicts) == [*claims, "small_data"], proc.stdout[-3000:]
+    assert all(v.startswith(("CONFIRMED", "NOT CONFIRMED")) for v in verdicts.values())
+    # measured without training to a budget: these hold on any machine
+    assert all(verdicts[c] == "CONFIRMED" for c in ("zero_init", "depth_std", "normal_sigma", "selu"))
 
 
 def test_bench_script_prints_both_loops_and_their_ratio():

@@ -4,18 +4,18 @@
 sweep can be checked before its first run starts.
 """
 
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from ablation_lab.data.sources import check_root
-from ablation_lab.errors import ConfigError, check_choice
+from ablation_lab.errors import ConfigError
 from ablation_lab.models.blocks import Blocks
 from ablation_lab.techniques.activations import build_activation
 from ablation_lab.techniques.augmentation import build_augment, build_tta
 from ablation_lab.techniques.aux_heads import build_aux_heads, tap_modules
 from ablation_lab.techniques.inits import apply_init
-from ablation_lab.techniques.preprocessing import PREPROCESSORS
 from ablation_lab.techniques.regularizer_modules import PlainDropout
 from ablation_lab.techniques.regularizers import RegularizationPlan, build_regularization
 
@@ -70,22 +70,17 @@ def _before_head(net: nn.Module, module: nn.Module) -> None:
 
 
 def check_config(cfg: DictConfig) -> None:
-    """Raise ConfigError for any value that cannot work, before anything is written (the CLIs'
-    preflight). Building a run checks the same things again on its way; no need to call both."""
+    """Raise ConfigError for what only torch can tell (the second stage of the CLIs' preflight,
+    after the schema): the model builds with its regularizers and init, the data can be found,
+    the accelerator exists. Building a run checks the same things again on its way."""
     check_root(cfg.data.name, cfg.data.root, bool(cfg.data.download))
-    check_choice("data.preprocess", cfg.data.preprocess, PREPROCESSORS)
     build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape)
     build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1]))
-    plan = build_regularization(cfg.get("regularization"))
-    _check_optimizer(cfg, plan)
-    build_model(cfg, plan)
-
-
-def _check_optimizer(cfg: DictConfig, plan: RegularizationPlan) -> None:
-    if plan.decoupled_weight_decay and not cfg.optim.get("decoupled_weight_decay", False):
+    build_model(cfg)
+    accelerator = cfg.trainer.get("accelerator", "auto")
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
         raise ConfigError(
-            f"regularization.weight_decay.decoupled=true needs a decoupled optimizer (optim=adamw), "
-            f"not optim={cfg.optim.name}; set regularization.weight_decay.decoupled=false for coupled L2"
+            f"trainer.accelerator={accelerator} but torch sees no CUDA GPU here; use trainer=cpu"
         )
 
 
@@ -111,7 +106,6 @@ def build_module(cfg: DictConfig, dm):
     from ablation_lab.module import ClassifierModule  # lightning is heavy: only when a run starts
 
     plan = build_regularization(cfg.get("regularization"))
-    _check_optimizer(cfg, plan)
     net = build_model(cfg, plan)
     return ClassifierModule(
         net=net,

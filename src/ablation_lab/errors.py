@@ -1,4 +1,13 @@
-"""One exception type for every bad input, so the CLIs can print it as one line and exit 2."""
+"""One exception type for every bad input, and the exit statuses of the CLIs.
+
+Exit statuses (README, "Exit statuses"):
+  0  every run finished (a sweep: every cell done)
+  1  a run failed or diverged (a sweep: at least one cell did; the others still ran)
+  2  the command line was refused before anything ran (bad value, unknown key, unsafe file)
+"""
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
 
 
 class ConfigError(ValueError):
@@ -9,11 +18,3 @@ def check_choice(group: str, value: str, valid) -> None:
     """Raise ConfigError unless `value` is one of `valid`."""
     if value not in valid:
         raise ConfigError(f"unknown {group} '{value}'; choose one of: {', '.join(sorted(valid))}")
-
-
-def check_range(name: str, value: float, low: float, high: float, *, high_open: bool = False) -> None:
-    """Raise ConfigError unless low <= value <= high (or < high when `high_open`)."""
-    ok = low <= value < high if high_open else low <= value <= high
-    if not ok:
-        bracket = ")" if high_open else "]"
-        raise ConfigError(f"{name}={value} is out of range; it must lie in [{low}, {high}{bracket}")

@@ -2,6 +2,8 @@
 
 The training config and the preprocessing statistics travel inside the checkpoint, so a moved
 checkpoint still evaluates exactly as it was trained (point data_root at the data if it moved).
+Checkpoints are loaded weights-only: a file holding anything but tensors and plain containers is
+refused (utils/checkpoints.py).
 """
 
 import json
@@ -10,38 +12,61 @@ from pathlib import Path
 
 import hydra
 import lightning as L
-import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ablation_lab.build import build_datamodule, build_module
-from ablation_lab.errors import ConfigError, check_choice
+from ablation_lab.build import build_datamodule, build_model, build_module, check_config
+from ablation_lab.config.validate import validate
+from ablation_lab.errors import EXIT_FAILED, ConfigError
+from ablation_lab.utils.checkpoints import SafeCheckpointIO, load_checkpoint
 from ablation_lab.utils.cli import CONF_DIR
-from ablation_lab.utils.resolvers import register_resolvers
-
-PATH_KEYS = ("ckpt_path", "data_root")
+from ablation_lab.utils.run_record import one_line
 
 
-def load_train_config(ckpt_path: str) -> DictConfig:
+def load_train_config(ckpt_path: str, ckpt: dict | None = None) -> DictConfig:
     """The resolved training config stored in a checkpoint by ablation-train."""
-    if not Path(ckpt_path).is_file():
-        raise ConfigError(f"ckpt_path='{ckpt_path}' is not a file; pass a .ckpt from a run's checkpoints/")
-    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    ckpt = ckpt if ckpt is not None else load_checkpoint(ckpt_path)
     if "ablation_lab_config" not in ckpt:
         raise ConfigError(f"ckpt_path='{ckpt_path}' was not written by ablation-train (no config inside)")
     return OmegaConf.create(ckpt["ablation_lab_config"])
 
 
+def check_eval(cfg: DictConfig) -> None:
+    """The preflight of ablation-eval: the checkpoint loads safely, its config passes the schema, and
+    its weights fit the model that config describes."""
+    ckpt = load_checkpoint(cfg.ckpt_path)
+    train_cfg = load_train_config(cfg.ckpt_path, ckpt)
+    if cfg.get("data_root"):
+        train_cfg.data.root = cfg.data_root
+    validate(train_cfg)
+    check_config(train_cfg)
+    net = build_model(train_cfg)
+    weights = {k[4:]: v for k, v in ckpt.get("state_dict", {}).items() if k.startswith("net.")}
+    try:
+        net.load_state_dict(weights)
+    except RuntimeError as err:
+        detail = " ".join(str(err).split())[:200]
+        raise ConfigError(
+            f"ckpt_path='{cfg.ckpt_path}': its weights do not fit the model its config describes ({detail})"
+        ) from err
+
+
 def evaluate(cfg: DictConfig) -> dict[str, float]:
     """Metrics of `cfg.ckpt_path` on `cfg.split`; written to eval.json in the eval folder."""
-    check_choice("split", cfg.split, {"test", "val"})
     train_cfg = load_train_config(cfg.ckpt_path)
     if cfg.get("data_root"):
         train_cfg.data.root = cfg.data_root
     dm = build_datamodule(train_cfg)
     module = build_module(train_cfg, dm)
-    trainer = L.Trainer(accelerator=cfg.accelerator, devices=1, logger=False, enable_progress_bar=False)
+    trainer = L.Trainer(
+        accelerator=cfg.accelerator,
+        devices=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        plugins=[SafeCheckpointIO()],
+    )
     run = trainer.test if cfg.split == "test" else trainer.validate
-    results = run(module, datamodule=dm, ckpt_path=cfg.ckpt_path, verbose=False)[0]
+    results = run(module, datamodule=dm, ckpt_path=cfg.ckpt_path, verbose=False, weights_only=True)[0]
     out = Path(cfg.paths.output_dir)
     record = {"ckpt_path": str(cfg.ckpt_path), "split": cfg.split, "metrics": results}
     (out / "eval.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -51,29 +76,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="eval")
-def _hydra_main(cfg: DictConfig) -> None:
+def hydra_entry(cfg: DictConfig) -> None:
     try:
         evaluate(cfg)
-    except ConfigError as err:
-        sys.exit(f"ablation-eval: error: {err}")
-
-
-def _quote_paths(args: list[str]) -> list[str]:
-    """Quote path values: run folders are named `key=value,...`, which Hydra's grammar would parse."""
-    quoted = []
-    for arg in args:
-        key, sep, value = arg.partition("=")
-        if sep and key in PATH_KEYS and not value.startswith(("'", '"')):
-            arg = f"{key}='{value.replace(chr(39), chr(92) + chr(39))}'"
-        quoted.append(arg)
-    return quoted
-
-
-def main() -> None:
-    register_resolvers()
-    sys.argv[1:] = _quote_paths(sys.argv[1:])
-    _hydra_main()
-
-
-if __name__ == "__main__":
-    main()
+    except Exception as err:
+        print(f"ablation-eval: error: {one_line(err)}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)

@@ -56,6 +56,7 @@ class ClassifierModule(L.LightningModule):
         self.optim, self.plan = optim, plan
         self.config = config
         self.eval_seed = int(config.get("seed", 0)) if config is not None else 0
+        self.diverged: str | None = None  # the non-finite training loss, once it happened
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
         self.train_acc, self.val_acc, self.test_acc = (
             MulticlassAccuracy(num_classes, average="micro") for _ in range(3)
@@ -114,7 +115,11 @@ class ClassifierModule(L.LightningModule):
         return loss
 
     def on_train_epoch_end(self) -> None:
-        self.log("train/loss", self.train_loss.compute(), prog_bar=True)
+        loss = self.train_loss.compute()
+        if not torch.isfinite(loss):  # once an epoch: no per-step sync in the hot path
+            self.diverged = str(loss.item())
+            self.trainer.should_stop = True
+        self.log("train/loss", loss, prog_bar=True)
         self.log("train/acc", self.train_acc.compute())
         self.train_loss.reset()
         self.train_acc.reset()

@@ -1,9 +1,9 @@
 """ablation-train: compose the config, build data, model and trainer, fit, test the best checkpoint.
 
-Every bad input is refused with one line before Hydra creates a run folder (see preflight).
+Every bad input is refused with one line before Hydra creates a run folder (utils/preflight.py).
+A run that fails or diverges is recorded as such in its metrics.json (utils/run_record.py).
 """
 
-import sys
 from pathlib import Path
 
 import hydra
@@ -15,10 +15,12 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig
 
 from ablation_lab.build import build_datamodule, build_module, plan_callbacks
-from ablation_lab.errors import ConfigError
+from ablation_lab.config.validate import validate
+from ablation_lab.utils.checkpoints import SafeCheckpointIO
 from ablation_lab.utils.choices import chosen_options, hparams_row, override_values
-from ablation_lab.utils.cli import CONF_DIR, launch
+from ablation_lab.utils.cli import CONF_DIR
 from ablation_lab.utils.run_files import print_config_tree, write_metrics
+from ablation_lab.utils.run_record import Diverged, run_recorded
 
 
 def _overrides() -> list[str]:
@@ -33,26 +35,32 @@ def _best_checkpoint(trainer: L.Trainer) -> str | None:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit and test one run; returns its final metrics (also written to metrics.json)."""
+    validate(cfg)  # also when called from Python, not only through the CLI's preflight
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     callbacks += plan_callbacks(module.plan)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    trainer: L.Trainer = instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[SafeCheckpointIO()]
+    )
     for logger in loggers:
         if isinstance(logger, TensorBoardLogger):
             logger.log_hyperparams(hparams_row(cfg, _overrides()), metrics={"hp_metric": 0.0})
     trainer.fit(module, datamodule=dm)
+    if module.diverged:
+        raise Diverged(f"train/loss became {module.diverged} in epoch {trainer.current_epoch}")
     metrics = {k: v for k, v in trainer.callback_metrics.items() if k != "hp_metric"}
     best = _best_checkpoint(trainer)
-    trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False)
+    trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False, weights_only=True)
     metrics.update(trainer.callback_metrics)
     metrics.pop("hp_metric", None)
     out = Path(cfg.paths.output_dir)
     torch.save(module.preprocess.state_dict(), out / "preprocess.pt")  # train-split statistics
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
     extra = {
+        "status": "done",
         "overrides": override_values(_overrides()),
         "best_checkpoint": best,
         "epochs": trainer.current_epoch,
@@ -69,18 +77,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
-def _hydra_main(cfg: DictConfig) -> float | None:
+def hydra_entry(cfg: DictConfig) -> float | None:
     print_config_tree(cfg)
-    try:
-        return train(cfg).get("val/acc_best")
-    except ConfigError as err:
-        sys.exit(f"ablation-train: error: {err}")
-
-
-def main() -> None:
-    """Console entry point."""
-    launch("ablation-train", "train", _hydra_main)
-
-
-if __name__ == "__main__":
-    main()
+    metrics = run_recorded("ablation-train", cfg, train, _overrides())
+    return None if metrics is None else metrics.get("val/acc_best")

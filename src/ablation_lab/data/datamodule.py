@@ -2,6 +2,7 @@
 
 Splits are drawn with `split_seed` (fixed, not the run seed) so every run of a sweep validates
 and tests on the same images. Preprocessing statistics are fitted on the training split only.
+Knob values are checked by the config schema (config/schema.py) before a datamodule is built.
 """
 
 import lightning as L
@@ -10,7 +11,8 @@ from torch import nn
 
 from ablation_lab.data.loader import BatchLoader
 from ablation_lab.data.sources import Split, load_source
-from ablation_lab.errors import ConfigError, check_range
+from ablation_lab.data.splits import split_sizes
+from ablation_lab.errors import ConfigError
 from ablation_lab.techniques.preprocessing import fit_preprocess
 
 
@@ -37,12 +39,6 @@ class TensorDataModule(L.LightningDataModule):
         train_size: int | None = None,
     ) -> None:
         super().__init__()
-        check_range("data.val_fraction", val_fraction, 0.0, 1.0, high_open=True)
-        check_range("data.test_fraction", test_fraction, 0.0, 1.0, high_open=True)
-        check_range("data.batch_size", batch_size, 1, float("inf"))
-        check_range("data.train_fraction", train_fraction, 0.0, 1.0)
-        if train_fraction == 0 or (train_size is not None and train_size < 1):
-            raise ConfigError("data.train_fraction and data.train_size must leave at least one image")
         self.train_fraction, self.train_size, self.whiten_eps = train_fraction, train_size, whiten_eps
         self.name, self.root, self.download = name, root, download
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
@@ -68,15 +64,25 @@ class TensorDataModule(L.LightningDataModule):
         full_train, test = load_source(self.name, self.root, False)
         g = torch.Generator().manual_seed(self.split_seed)
         order = torch.randperm(len(full_train.y), generator=g)
+        sizes = split_sizes(
+            len(order),
+            test is not None,
+            self.val_fraction,
+            self.test_fraction,
+            self.train_fraction,
+            self.train_size,
+        )
         if test is None:
-            n_test = round(self.test_fraction * len(order))
-            test, order = _take(full_train, order[:n_test]), order[n_test:]
-        n_val = round(self.val_fraction * len(full_train.y))
-        self.val = _take(full_train, order[:n_val])
-        train_idx = order[n_val:]  # already a split_seed permutation: a prefix is a fixed random subset
-        keep = self.train_size if self.train_size is not None else round(self.train_fraction * len(train_idx))
-        self.train = _take(full_train, train_idx[: max(1, min(keep, len(train_idx)))])
+            test, order = _take(full_train, order[: sizes.test]), order[sizes.test :]
+        self.val = _take(full_train, order[: sizes.val])
+        # order is a split_seed permutation: a prefix of the rest is a fixed random subset
+        self.train = _take(full_train, order[sizes.val : sizes.val + sizes.train])
         self.test = test
+        if min(len(self.train.y), len(self.val.y), len(self.test.y)) == 0:
+            raise ConfigError(
+                f"data split of {self.name} leaves a part empty: train {len(self.train.y)}, "
+                f"val {len(self.val.y)}, test {len(self.test.y)} images"
+            )
 
     def _device(self) -> torch.device:
         trainer = getattr(self, "trainer", None)

@@ -14,8 +14,9 @@ from omegaconf import DictConfig
 
 from ablation_lab.build import build_datamodule, build_model
 from ablation_lab.diagnostics.probes import layer_name, record_activations
-from ablation_lab.errors import ConfigError
-from ablation_lab.utils.cli import CONF_DIR, launch
+from ablation_lab.errors import EXIT_FAILED
+from ablation_lab.utils.cli import CONF_DIR
+from ablation_lab.utils.run_record import one_line
 
 
 def layer_stats(cfg: DictConfig) -> list[dict]:
@@ -81,11 +82,12 @@ def plot(rows: list[dict], out: Path, title: str, max_panels: int) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="diagnose")
-def _hydra_main(cfg: DictConfig) -> None:
+def hydra_entry(cfg: DictConfig) -> None:
     try:
         rows = layer_stats(cfg)
-    except ConfigError as err:
-        sys.exit(f"ablation-diagnose: error: {err}")
+    except Exception as err:
+        print(f"ablation-diagnose: error: {one_line(err)}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
     out = Path(cfg.paths.output_dir)
     title = f"{cfg.model.name} {cfg.activation.name} {cfg.init.name}"
     plot(rows, out, title, int(cfg.max_panels))
@@ -94,8 +96,3 @@ def _hydra_main(cfg: DictConfig) -> None:
     )
     print_table(rows)
     print(f"diagnose: {out / 'activations.png'}  {out / 'std.png'}")
-
-
-def main() -> None:
-    """Console entry point."""
-    launch("ablation-diagnose", "diagnose", _hydra_main)

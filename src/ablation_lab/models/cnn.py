@@ -3,7 +3,6 @@ while the feature map is at least 2×2, then global average pooling and a linear
 
 from torch import nn
 
-from ablation_lab.errors import ConfigError
 from ablation_lab.models.blocks import Blocks
 
 
@@ -14,8 +13,6 @@ class CNN(nn.Sequential):
 
     def __init__(self, in_shape, num_classes: int, blocks: Blocks, channels=(32, 64, 128)) -> None:
         channels = list(channels)
-        if not channels or min(channels) < 1:
-            raise ConfigError(f"model.channels={channels} must be a non-empty list of positive widths")
         c_in, size = in_shape[0], min(in_shape[1:])
         layers: list[nn.Module] = []
         for c_out in channels:

@@ -4,7 +4,6 @@ import math
 
 from torch import nn
 
-from ablation_lab.errors import check_range
 from ablation_lab.models.blocks import Blocks
 
 
@@ -12,8 +11,6 @@ class MLP(nn.Sequential):
     """A fully connected classifier for any input shape."""
 
     def __init__(self, in_shape, num_classes: int, blocks: Blocks, depth: int = 2, width: int = 256) -> None:
-        check_range("model.depth", depth, 0, 10_000)
-        check_range("model.width", width, 1, 1_000_000)
         layers: list[nn.Module] = [nn.Flatten()]
         n_in = math.prod(in_shape)
         for _ in range(depth):

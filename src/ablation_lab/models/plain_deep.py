@@ -8,7 +8,7 @@ import math
 
 from torch import nn
 
-from ablation_lab.errors import check_choice, check_range
+from ablation_lab.errors import ConfigError
 from ablation_lab.models.blocks import Blocks
 
 
@@ -19,9 +19,8 @@ class PlainDeep(nn.Sequential):
     def __init__(
         self, in_shape, num_classes: int, blocks: Blocks, depth: int = 30, width: int = 256, kind: str = "mlp"
     ) -> None:
-        check_choice("model.kind", kind, {"mlp", "conv"})
-        check_range("model.depth", depth, 1, 1000)
-        check_range("model.width", width, 1, 100_000)
+        if depth < 1:
+            raise ConfigError(f"model.depth={depth}: plain_deep needs at least one block")
         if kind == "mlp":
             layers: list[nn.Module] = [nn.Flatten()]
             n_in = math.prod(in_shape)

@@ -6,7 +6,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from ablation_lab.errors import ConfigError, check_choice
+from ablation_lab.errors import ConfigError
 from ablation_lab.models.blocks import Blocks
 
 
@@ -64,7 +64,6 @@ class ResNet(nn.Module):
         norm: str = "batch",
     ) -> None:
         super().__init__()
-        check_choice("model.norm", norm, {"batch", "none"})
         if (depth - 2) % 6 != 0 or depth < 8:
             raise ConfigError(f"model.depth={depth} is not 6n+2 with n ≥ 1 (e.g. 8, 14, 20, 32, 56, 110)")
         if blocks.act.expansion != 1:

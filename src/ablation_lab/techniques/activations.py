@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ablation_lab.errors import check_choice, check_range
+from ablation_lab.config.schema import knob
+from ablation_lab.errors import check_choice
 
 # Probabilists' Gauss–Hermite rule: Σ wᵢ g(xᵢ) = ∫ g(x) e^(−x²/2) dx, exact for polynomials of degree < 400.
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(200)
@@ -86,8 +87,7 @@ def _relu(cfg) -> Activation:
 
 
 def _gelu(cfg) -> Activation:
-    approximate = str(cfg.get("approximate", "none"))
-    check_choice("activation.approximate", approximate, {"none", "tanh"})
+    approximate = knob("activation.approximate", cfg.get("approximate", "none"))
     return _computed("gelu", lambda w: nn.GELU(approximate=approximate))
 
 
@@ -120,15 +120,14 @@ class Maxout(nn.Module):
 
 
 def _leaky_relu(cfg) -> Activation:
-    slope = float(cfg.get("negative_slope", 0.01))
-    check_range("activation.negative_slope", slope, 0.0, 1.0)
+    slope = knob("activation.negative_slope", cfg.get("negative_slope", 0.01))
     gain = nn.init.calculate_gain("leaky_relu", slope)
     return Activation("leaky_relu", lambda w: nn.LeakyReLU(slope), gain=gain)
 
 
 def _prelu(cfg) -> Activation:
-    init = float(cfg.get("init", 0.25))
-    per_channel = bool(cfg.get("per_channel", False))
+    init = knob("activation.init", cfg.get("init", 0.25))
+    per_channel = knob("activation.per_channel", cfg.get("per_channel", False))
     return Activation(
         "prelu",
         lambda w: nn.PReLU(w if per_channel else 1, init=init),
@@ -137,7 +136,7 @@ def _prelu(cfg) -> Activation:
 
 
 def _elu(cfg) -> Activation:
-    alpha = float(cfg.get("alpha", 1.0))
+    alpha = knob("activation.alpha", cfg.get("alpha", 1.0))
     return _computed("elu", lambda w: nn.ELU(alpha))
 
 
@@ -148,7 +147,8 @@ def _selu(cfg) -> Activation:
 
 
 def _swish(cfg) -> Activation:
-    beta, learnable = float(cfg.get("beta", 1.0)), bool(cfg.get("learnable", False))
+    beta = knob("activation.beta", cfg.get("beta", 1.0))
+    learnable = knob("activation.learnable", cfg.get("learnable", False))
     if beta == 1.0 and not learnable:
         return _computed("swish", lambda w: nn.SiLU())
     return _computed("swish", lambda w: Swish(beta, learnable))  # gain at the starting β
@@ -159,8 +159,7 @@ def _mish(cfg) -> Activation:
 
 
 def _maxout(cfg) -> Activation:
-    k = int(cfg.get("k", 2))
-    check_range("activation.k", k, 2, 64)
+    k = knob("activation.k", cfg.get("k", 2))
     return Activation("maxout", lambda w: Maxout(k), gain=forward_gain(pieces=k), expansion=k)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ablation_lab.config.schema import knob
 from ablation_lab.errors import check_choice
 from ablation_lab.techniques.activations import Activation
 
@@ -50,8 +51,7 @@ def _kaiming(fill):
     """std = gain/√n (normal) or bound = gain·√(3/n) (uniform), the gain of the chosen activation."""
 
     def init(w: torch.Tensor, cfg, act: Activation) -> None:
-        mode = str(cfg.get("mode", "fan_in"))
-        check_choice("init.mode", mode, {"fan_in", "fan_out"})
+        mode = knob("init.mode", cfg.get("mode", "fan_in"))
         kaiming_fill(w, act, mode, fill)
 
     return init

@@ -4,12 +4,10 @@ Every tensor whose name and shape match is copied; a classifier head whose shape
 number of classes) stays freshly initialized. `freeze_backbone` trains only the head.
 """
 
-from pathlib import Path
-
-import torch
 from torch import nn
 
 from ablation_lab.errors import ConfigError
+from ablation_lab.utils.checkpoints import load_checkpoint
 
 
 def head_of(model: nn.Module) -> nn.Linear:
@@ -19,11 +17,9 @@ def head_of(model: nn.Module) -> nn.Linear:
 
 def load_pretrained(model: nn.Module, cfg) -> nn.Module:
     path = cfg.get("path")
-    if not path or not Path(str(path)).is_file():
-        raise ConfigError(
-            f"init.path='{path}' is not a checkpoint file; pass init.path=<run>/checkpoints/last.ckpt"
-        )
-    state = torch.load(str(path), map_location="cpu", weights_only=False)
+    if not path:
+        raise ConfigError("init=pretrained needs init.path=<run>/checkpoints/last.ckpt")
+    state = load_checkpoint(path, "init.path")
     weights = {k[len("net.") :]: v for k, v in state.get("state_dict", {}).items() if k.startswith("net.")}
     if not weights:
         raise ConfigError(f"init.path='{path}' holds no network weights of an ablation-train run")

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ablation_lab.errors import ConfigError, check_choice, check_range
+from ablation_lab.config.schema import knob
+from ablation_lab.errors import ConfigError, check_choice
 from ablation_lab.techniques.dropconnect import DropConnectSpec
 from ablation_lab.techniques.regularizer_modules import PlainDropout
 
@@ -53,13 +54,10 @@ def decay_parameters(model: nn.Module) -> list[nn.Parameter]:
     return [p for p in model.parameters() if p.ndim >= 2]
 
 
-def _probability(name: str, cfg, key: str = "p") -> float:
-    p = float(cfg.get(key))
-    check_range(f"regularization.{name}.{key}", p, 0.0, 1.0, high_open=True)
-    return p
+def _knob(name: str, cfg, key: str, default=None):
+    """Knob `key` of regularizer `name`, checked against the config schema (config/schema.py)."""
+    return knob(f"regularization.{name}.{key}", cfg.get(key, default))
 
-
-DROPOUT_PLACEMENTS = {"fc", "blocks", "head"}
 
 
 def _set_dropout(plan: RegularizationPlan, name: str, make: Callable[[], nn.Module], cfg) -> None:
@@ -71,33 +69,31 @@ def _set_dropout(plan: RegularizationPlan, name: str, make: Callable[[], nn.Modu
     if plan.dropout_name is not None:
         raise ConfigError(f"regularization=[{plan.dropout_name},{name}]: choose one of the two")
     plan.dropout, plan.dropout_name = make, name
-    plan.dropout_placement = str(cfg.get("placement", "fc"))
-    check_choice(f"regularization.{name}.placement", plan.dropout_placement, DROPOUT_PLACEMENTS)
+    plan.dropout_placement = _knob(name, cfg, "placement", "fc")
 
 
 def _dropout(plan: RegularizationPlan, cfg) -> None:
     """Inverted (scale survivors by 1/(1−p) in training) or plain (scale by 1−p at test)."""
-    p = _probability("dropout", cfg)
-    make = (lambda: nn.Dropout(p)) if cfg.get("inverted", True) else (lambda: PlainDropout(p))
+    p = _knob("dropout", cfg, "p")
+    make = (lambda: nn.Dropout(p)) if _knob("dropout", cfg, "inverted", True) else (lambda: PlainDropout(p))
     _set_dropout(plan, "dropout", make, cfg)
 
 
 def _alpha_dropout(plan: RegularizationPlan, cfg) -> None:
-    p = _probability("alpha_dropout", cfg)
+    p = _knob("alpha_dropout", cfg, "p")
     _set_dropout(plan, "alpha_dropout", lambda: nn.AlphaDropout(p), cfg)
 
 
 def _dropconnect(plan: RegularizationPlan, cfg) -> None:
-    p = _probability("dropconnect", cfg)
     plan.dropconnect = DropConnectSpec(
-        p, bool(cfg.get("per_example", True)), bool(cfg.get("mask_bias", True))
+        _knob("dropconnect", cfg, "p"),
+        _knob("dropconnect", cfg, "per_example", True),
+        _knob("dropconnect", cfg, "mask_bias", True),
     )
 
 
 def _batchnorm(plan: RegularizationPlan, cfg) -> None:
-    order = str(cfg.get("order", "bn_act_dropout"))
-    check_choice("regularization.batchnorm.order", order, {"bn_act_dropout", "dropout_bn_act"})
-    plan.batchnorm, plan.order = True, order
+    plan.batchnorm, plan.order = True, _knob("batchnorm", cfg, "order", "bn_act_dropout")
 
 
 # λ the literature uses for each form when `lambda` is null: decoupled (torch's AdamW, shrink lr·λ
@@ -108,10 +104,9 @@ DEFAULT_WEIGHT_DECAY = {True: 0.1, False: 5e-4}
 
 def _weight_decay(plan: RegularizationPlan, cfg) -> None:
     """Coupled: λ/2·Σw² in the loss (gradient λw). Decoupled: the optimizer shrinks w by lr·λ."""
-    plan.decoupled_weight_decay = bool(cfg.get("decoupled", True))
-    lam = cfg.get("lambda")
-    lam = DEFAULT_WEIGHT_DECAY[plan.decoupled_weight_decay] if lam is None else float(lam)
-    check_range("regularization.weight_decay.lambda", lam, 0.0, 1.0)
+    plan.decoupled_weight_decay = _knob("weight_decay", cfg, "decoupled", True)
+    lam = _knob("weight_decay", cfg, "lambda")
+    lam = DEFAULT_WEIGHT_DECAY[plan.decoupled_weight_decay] if lam is None else lam
     plan.weight_decay = lam
     if not plan.decoupled_weight_decay:
         plan.penalties.append(lambda model: 0.5 * lam * sum(p.pow(2).sum() for p in decay_parameters(model)))
@@ -119,67 +114,44 @@ def _weight_decay(plan: RegularizationPlan, cfg) -> None:
 
 def _l1(plan: RegularizationPlan, cfg) -> None:
     """λ·Σ|w| in the loss: gradient λ·sign(w), drives weights to exactly 0."""
-    lam = float(cfg.get("lambda", 1e-5))
-    check_range("regularization.l1.lambda", lam, 0.0, 1.0)
+    lam = _knob("l1", cfg, "lambda", 1e-5)
     plan.penalties.append(lambda model: lam * sum(p.abs().sum() for p in decay_parameters(model)))
 
 
 def _label_smoothing(plan: RegularizationPlan, cfg) -> None:
-    plan.label_smoothing = _probability("label_smoothing", cfg, "epsilon")
+    plan.label_smoothing = _knob("label_smoothing", cfg, "epsilon", 0.1)
 
 
 def _confidence_penalty(plan: RegularizationPlan, cfg) -> None:
-    beta = float(cfg.get("beta", 0.1))
-    check_range("regularization.confidence_penalty.beta", beta, 0.0, 10.0)
-    plan.confidence_penalty = beta
+    plan.confidence_penalty = _knob("confidence_penalty", cfg, "beta", 0.1)
 
 
 def _mixup(plan: RegularizationPlan, cfg) -> None:
-    alpha = float(cfg.get("alpha", 0.2))
-    check_range("regularization.mixup.alpha", alpha, 1e-6, 100.0)
-    plan.mixup_alpha = alpha
+    plan.mixup_alpha = _knob("mixup", cfg, "alpha", 0.2)
 
 
 def _cutout(plan: RegularizationPlan, cfg) -> None:
-    size, count = int(cfg.get("size", 4)), int(cfg.get("count", 1))
-    check_range("regularization.cutout.size", size, 1, 4096)
-    check_range("regularization.cutout.count", count, 1, 64)
-    plan.cutout = {"size": size, "count": count}
+    plan.cutout = {"size": _knob("cutout", cfg, "size", 4), "count": _knob("cutout", cfg, "count", 1)}
 
 
 def _stochastic_depth(plan: RegularizationPlan, cfg) -> None:
-    p_last = float(cfg.get("p_last", 0.5))
-    check_range("regularization.stochastic_depth.p_last", p_last, 0.0, 1.0)
-    plan.drop_path = p_last
+    plan.drop_path = _knob("stochastic_depth", cfg, "p_last", 0.5)
 
 
 def _fractional_max_pool(plan: RegularizationPlan, cfg) -> None:
-    ratio = float(cfg.get("ratio", 2**-0.5))
-    check_range("regularization.fractional_max_pool.ratio", ratio, 0.5, 1.0, high_open=True)
-    passes = int(cfg.get("test_passes", 4))
-    check_range("regularization.fractional_max_pool.test_passes", passes, 1, 1000)
-    plan.pool_ratio, plan.test_passes = ratio, passes
+    plan.pool_ratio = _knob("fractional_max_pool", cfg, "ratio", 2**-0.5)
+    plan.test_passes = _knob("fractional_max_pool", cfg, "test_passes", 4)
 
 
 def _aux_classifier(plan: RegularizationPlan, cfg) -> None:
-    weight = float(cfg.get("weight", 0.3))
-    check_range("regularization.aux_classifier.weight", weight, 0.0, 100.0)
-    positions = tuple(float(x) for x in cfg.get("positions", [0.5]))
-    for x in positions:
-        check_range("regularization.aux_classifier.positions[i]", x, 0.0, 1.0, high_open=True)
-    plan.aux_weight, plan.aux_positions = weight, positions
+    plan.aux_weight = _knob("aux_classifier", cfg, "weight", 0.3)
+    plan.aux_positions = tuple(_knob("aux_classifier", cfg, "positions", [0.5]))
 
 
 def _early_stopping(plan: RegularizationPlan, cfg) -> None:
-    mode = str(cfg.get("mode", "max"))
-    check_choice("regularization.early_stopping.mode", mode, {"min", "max"})
-    patience = int(cfg.get("patience", 5))
-    check_range("regularization.early_stopping.patience", patience, 0, 10_000)
     plan.early_stopping = {
-        "monitor": str(cfg.get("monitor", "val/acc")),
-        "patience": patience,
-        "mode": mode,
-        "min_delta": float(cfg.get("min_delta", 0.0)),
+        key: _knob("early_stopping", cfg, key, default)
+        for key, default in (("monitor", "val/acc"), ("patience", 5), ("mode", "max"), ("min_delta", 0.0))
     }
 
 

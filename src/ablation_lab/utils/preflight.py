@@ -1,19 +1,26 @@
-"""Check a command line before Hydra writes anything: every option exists and every job of a sweep
-composes and builds. A bad value stops the whole sweep before its first run, with one line."""
+"""Check a command line before Hydra writes anything, in two stages: every job of the sweep is
+composed and checked against the schema (types, ranges, relations, allowed `_target_`s: no torch,
+well under a second), then every job's model and data settings are built (torch). A bad value
+stops the whole sweep before its first run, with one line."""
 
+import importlib
 import itertools
+import os
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from ablation_lab.build import check_config
+from ablation_lab.config.validate import unknown_key, validate
 from ablation_lab.errors import ConfigError, check_choice
 
 MAX_CHECKED_JOBS = 500
+# Sweep spaces a sweeper samples instead of enumerating (Optuna): both ends are checked.
+_SAMPLED = ("interval", "tag")
 
 
 def _options(conf_dir: Path, group: str) -> set[str]:
@@ -32,38 +39,63 @@ def _check_group_values(conf_dir: Path, override) -> None:
                 check_choice(group, str(name), valid)
 
 
-def _axes(overrides) -> list[list[str]]:
-    axes = []
-    for o in overrides:
-        key = o.get_key_element()
-        if o.is_sweep_override():
-            axes.append([f"{key}={v}" for v in o.sweep_string_iterator()])
-        else:
-            axes.append([f"{key}={o.get_value_element_as_str()}"])
-    return axes
+def _axis(override) -> list[str]:
+    """The `key=value` strings a sweep override stands for; an interval's two ends."""
+    key = override.get_key_element()
+    if not override.is_sweep_override():
+        return [f"{key}={override.get_value_element_as_str()}"]
+    if override.is_interval_sweep():
+        interval = override.value()
+        return [f"{key}={interval.start}", f"{key}={interval.end}"]
+    return [f"{key}={v}" for v in override.sweep_string_iterator()]
 
 
 def _config_sweep(config_name: str, args: list[str], cli_keys: set[str]):
     """Sweep axes an experiment puts in `hydra.sweeper.params`, unless the command line sets them."""
-    cfg = compose(config_name, overrides=args, return_hydra_config=True)
+    cfg = _compose(config_name, args)
     params = (cfg.hydra.get("sweeper") or {}).get("params") or {}
     strings = [f"{k}={v}" for k, v in params.items() if k.lstrip("+~") not in cli_keys]
     return OverridesParser.create().parse_overrides(strings)
 
 
 def sweep_jobs(config_name: str, args: list[str]) -> list[list[str]]:
-    """The override list of every job (at most MAX_CHECKED_JOBS) that `-m args` would launch.
-    Needs an initialized Hydra (initialize_config_dir)."""
+    """The override list of every job (at most MAX_CHECKED_JOBS) that `-m args` would launch; for
+    sampled spaces (Optuna's interval), each end. Needs an initialized Hydra (initialize_config_dir)."""
     overrides = OverridesParser.create().parse_overrides(args)
-    first = [axis[0] for axis in _axes(overrides)]
+    axes = [_axis(o) for o in overrides]
     cli_keys = {o.key_or_group.lstrip("+~") for o in overrides}
-    axes = _axes(overrides) + _axes(_config_sweep(config_name, first, cli_keys))
+    axes += [_axis(o) for o in _config_sweep(config_name, [a[0] for a in axes], cli_keys)]
     return [list(job) for job in itertools.islice(itertools.product(*axes), MAX_CHECKED_JOBS)]
 
 
-def preflight(conf_dir: Path, config_name: str, args: list[str]) -> None:
-    """Raise ConfigError (one line) if any job of `args` names a bad option or value."""
-    args = [a for a in args if not a.startswith("-") and "=" in a and not a.startswith("hydra")]
+def _compose(config_name: str, job: list[str]) -> DictConfig:
+    try:
+        return compose(config_name, overrides=job, return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException) as err:
+        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+        if lines and lines[0].startswith("Could not override '"):
+            key = lines[0].split("'")[1]
+            base = compose(config_name, overrides=[a for a in job if a.split("=")[0].lstrip("+~") != key])
+            raise ConfigError(unknown_key(base, key)) from err
+        raise ConfigError(" ".join(lines[:2])) from err
+
+
+def _check_writable(cfg: DictConfig) -> None:
+    """The log folder (or the nearest folder above it that exists) must be writable."""
+    folder = Path(str(cfg.paths.log_dir)).absolute()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"paths.log_dir='{cfg.paths.log_dir}' cannot be written ({existing} is read-only); "
+            f"pass paths.log_dir=<a writable folder>"
+        )
+
+
+def preflight(
+    conf_dir: Path, config_name: str, args: list[str], deep_check: str = "ablation_lab.build:check_config"
+) -> None:
+    """Raise ConfigError (one line) if any job of `args` (overrides) names a bad option or value.
+    `deep_check` ("module:function") is the tool's torch-side check of one composed job."""
     try:
         overrides = OverridesParser.create().parse_overrides(args)
     except HydraException as err:
@@ -74,11 +106,17 @@ def preflight(conf_dir: Path, config_name: str, args: list[str]) -> None:
     try:
         with initialize_config_dir(str(conf_dir), version_base="1.3"):
             try:
-                jobs = sweep_jobs(config_name, args)
-                for job in jobs:
-                    check_config(compose(config_name, overrides=job))
+                jobs = [_compose(config_name, job) for job in sweep_jobs(config_name, args)]
             except (HydraException, OmegaConfBaseException) as err:
                 lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
                 raise ConfigError(" ".join(lines[:2])) from err
+            for cfg in jobs:
+                validate(cfg)
+            if "paths" in jobs[0]:
+                _check_writable(jobs[0])
+            module, _, function = deep_check.partition(":")
+            check = getattr(importlib.import_module(module), function)  # torch: once the schema holds
+            for cfg in jobs:
+                check(cfg)
     finally:
         GlobalHydra.instance().clear()

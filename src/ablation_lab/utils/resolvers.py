@@ -16,6 +16,7 @@ from datetime import datetime
 from omegaconf import OmegaConf
 
 _claimed: dict[tuple[str, str], str] = {}
+_created_parents: list[str] = []  # folders above claimed ones that this process created
 
 # Overrides that say where things are, not what was run: left out of folder names.
 _UNNAMED = ("paths.", "hydra.", "data.root=", "data.download=", "callbacks", "logger", "trainer.accelerator")
@@ -28,7 +29,9 @@ def unique_dir(parent: str, suffix: str = "") -> str:
     if key not in _claimed:
         stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
         base = os.path.join(parent, f"{stamp}_{suffix}" if suffix else stamp)
+        missing = [p for p in _ancestors(parent) if not os.path.isdir(p)]
         os.makedirs(parent, exist_ok=True)
+        _created_parents.extend(missing)
         path, n = base, 1
         while True:
             try:
@@ -41,13 +44,22 @@ def unique_dir(parent: str, suffix: str = "") -> str:
     return _claimed[key]
 
 
+def _ancestors(folder: str) -> list[str]:
+    """`folder` and the folders above it, deepest first."""
+    out, path = [], os.path.normpath(folder)
+    while path and path not in (os.sep, "."):
+        out.append(path)
+        path = os.path.dirname(path)
+    return out
+
+
 @atexit.register
 def release_unused() -> None:
-    """rmdir every folder this process claimed and left empty (and then-empty parents)."""
-    for path in _claimed.values():
-        for folder in (path, os.path.dirname(path)):
-            with contextlib.suppress(OSError):
-                os.rmdir(folder)
+    """rmdir every folder this process claimed and left empty, then the folders above them that it
+    created and that are now empty (rmdir cannot remove anything written)."""
+    for folder in [*_claimed.values(), *sorted(set(_created_parents), key=len, reverse=True)]:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 def short_overrides(overrides) -> str:

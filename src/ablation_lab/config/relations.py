@@ -1,0 +1,84 @@
+"""Checks between knobs that each look fine alone: splits that leave a part empty, patches larger
+than the image, a pretrained init without a checkpoint, an early-stopping mode that contradicts its
+metric. Pure config arithmetic: no torch, no data loading."""
+
+from omegaconf import DictConfig
+
+from ablation_lab.data.splits import DATASET_SIZES, split_sizes
+from ablation_lab.errors import ConfigError
+
+
+def check_relations(cfg: DictConfig) -> None:
+    """Raise ConfigError for the first pair of knobs that cannot work together."""
+    if "data" in cfg:
+        _check_splits(cfg.data)
+        _check_patches(cfg)
+    if "init" in cfg and cfg.init.get("name") == "pretrained" and not cfg.init.get("path"):
+        raise ConfigError("init=pretrained needs init.path=<run>/checkpoints/last.ckpt")
+    regularization = cfg.get("regularization") or {}
+    stopping = regularization.get("early_stopping")
+    if stopping:
+        wanted, better = (
+            ("min", "a loss improves down")
+            if stopping.monitor.endswith("loss")
+            else ("max", "an accuracy improves up")
+        )
+        if stopping.mode != wanted:
+            raise ConfigError(
+                f"regularization.early_stopping.mode={stopping.mode} with monitor={stopping.monitor}: "
+                f"{better}; set regularization.early_stopping.mode={wanted}"
+            )
+    decay = regularization.get("weight_decay")
+    if decay and decay.get("decoupled") and not cfg.optim.get("decoupled_weight_decay", False):
+        raise ConfigError(
+            f"regularization.weight_decay.decoupled=true needs a decoupled optimizer (optim=adamw), "
+            f"not optim={cfg.optim.name}; set regularization.weight_decay.decoupled=false for coupled L2"
+        )
+
+
+def _check_splits(data: DictConfig) -> None:
+    n, n_test = DATASET_SIZES[data.name]
+    sizes = split_sizes(
+        n, n_test is not None, data.val_fraction, data.test_fraction, data.train_fraction, data.train_size
+    )
+    if n_test is None and sizes.available <= 0:
+        raise ConfigError(
+            f"data.val_fraction={data.val_fraction} + data.test_fraction={data.test_fraction} leave no "
+            f"training images of the {n} in {data.name}"
+        )
+    if data.train_size is not None and data.train_size > sizes.available:
+        raise ConfigError(
+            f"data.train_size={data.train_size} but {data.name} has {sizes.available} training images "
+            f"after validation{'' if n_test else ' and test'}; choose at most {sizes.available}"
+        )
+    if sizes.train < data.num_classes:
+        setting = (
+            f"data.train_size={data.train_size}"
+            if data.train_size
+            else f"data.train_fraction={data.train_fraction}"
+        )
+        raise ConfigError(
+            f"{setting} leaves {sizes.train} training images, fewer than the {data.num_classes} classes of "
+            f"{data.name}"
+        )
+    if sizes.val < 1 or (n_test is None and sizes.test < 1):
+        raise ConfigError(f"data.val_fraction / data.test_fraction leave an empty split of {data.name}")
+
+
+def _check_patches(cfg: DictConfig) -> None:
+    side = min(cfg.data.in_shape[1:])
+    regularization = cfg.get("regularization") or {}
+    sizes = {}
+    if regularization.get("cutout"):
+        sizes["regularization.cutout.size"] = regularization.cutout.size
+    augment = cfg.data.augment
+    names = [augment] if isinstance(augment, str) else list(augment or [])
+    args = cfg.data.get("augment_args") or {}
+    if "cutout" in names and (args.get("cutout") or {}).get("size") is not None:
+        sizes["data.augment_args.cutout.size"] = args.cutout.size
+    pad = (args.get("crop") or {}).get("pad")
+    if pad is not None and {"crop", "flip_crop"} & set(names) and pad >= side:
+        raise ConfigError(f"data.augment_args.crop.pad={pad} must be smaller than the {side}×{side} images")
+    for key, size in sizes.items():
+        if size > side:
+            raise ConfigError(f"{key}={size} is larger than the {side}×{side} images of {cfg.data.name}")

@@ -1,0 +1,62 @@
+"""A run's outcome is data: metrics.json says `running` from the start, then `done`, `diverged`,
+`failed` or `interrupted`, with the error in one line; the traceback goes to the run's train.log.
+A cell of a sweep that fails does not stop the sweep; the CLI's exit status reports it."""
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from ablation_lab.errors import EXIT_FAILED
+from ablation_lab.utils.choices import chosen_options, override_values
+from ablation_lab.utils.run_files import write_metrics
+
+log = logging.getLogger("ablation_lab")
+# Run folders of this process whose run did not finish (failed or diverged): the exit status.
+FAILED: list[str] = []
+
+
+class Diverged(RuntimeError):
+    """The training loss became non-finite; training stopped at the end of that epoch."""
+
+
+def one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _record(cfg: DictConfig, overrides: list[str], status: str, error: str | None = None) -> None:
+    choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
+    extra = {"status": status, "overrides": override_values(overrides)}
+    if error:
+        extra["error"] = error
+    write_metrics(Path(cfg.paths.output_dir), {}, choices, extra)
+
+
+def _multirun() -> bool:
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def run_recorded(tool: str, cfg: DictConfig, fit: Callable[[DictConfig], dict], overrides: list[str]):
+    """`fit(cfg)`, its outcome recorded; None when it failed or diverged (a single run then exits 1)."""
+    _record(cfg, overrides, "running")
+    try:
+        return fit(cfg)
+    except KeyboardInterrupt:
+        _record(cfg, overrides, "interrupted", "KeyboardInterrupt")
+        raise
+    except Exception as err:
+        status = "diverged" if isinstance(err, Diverged) else "failed"
+        log.error("run %s: %s\n%s", status, one_line(err), traceback.format_exc())
+        _record(cfg, overrides, status, one_line(err))
+        FAILED.append(str(cfg.paths.output_dir))
+        where = f"run folder {cfg.paths.output_dir}; traceback in train.log"
+        print(f"{tool}: {status}: {one_line(err)} ({where})", file=sys.stderr)
+        if not _multirun():
+            sys.exit(EXIT_FAILED)
+        return None
