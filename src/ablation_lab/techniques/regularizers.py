@@ -59,7 +59,6 @@ def _knob(name: str, cfg, key: str, default=None):
     return knob(f"regularization.{name}.{key}", cfg.get(key, default))
 
 
-
 def _set_dropout(plan: RegularizationPlan, name: str, make: Callable[[], nn.Module], cfg) -> None:
     """The unit dropout of the model; dropout and alpha_dropout exclude each other in either order.
 

@@ -2,8 +2,10 @@
 crafted file cannot run code) and written to a temporary file renamed into place (a full disk or a
 kill never leaves a truncated checkpoint behind)."""
 
+import errno
 import os
 import pickle
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import torch
 from lightning.fabric.plugins import TorchCheckpointIO
 
 from ablation_lab.errors import ConfigError
+
+LOW_SPACE = 64 * 2**20  # bytes free under which a failed write is reported as a full disk
 
 
 def load_checkpoint(path, key: str = "ckpt_path") -> dict[str, Any]:
@@ -44,8 +48,15 @@ class SafeCheckpointIO(TorchCheckpointIO):
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as err:
             tmp.unlink(missing_ok=True)
+            free = shutil.disk_usage(path.parent).free
+            if isinstance(err, OSError | RuntimeError) and free < LOW_SPACE:
+                raise OSError(
+                    errno.ENOSPC,
+                    f"no space left on the device of {path.parent} ({free // 1024} KiB free) while writing "
+                    f"{path.name}; the checkpoints written before are intact",
+                ) from err
             raise
 
     def load_checkpoint(self, path, map_location=None, weights_only: bool | None = None) -> dict[str, Any]:

@@ -73,8 +73,18 @@ def short_overrides(overrides) -> str:
     return name or "defaults"
 
 
+TASK_FOLDERS = {"train": "runs", "eval": "evals", "diagnose": "diagnose"}
+
+
+def task_folder(task_name: str) -> str:
+    """The folder under logs/ of a tool's runs: train → runs, eval → evals, diagnose → diagnose."""
+    return TASK_FOLDERS.get(task_name, task_name)
+
+
 def register_resolvers() -> None:
     """Register once per process (idempotent)."""
+    if not OmegaConf.has_resolver("task_folder"):
+        OmegaConf.register_new_resolver("task_folder", task_folder)
     if not OmegaConf.has_resolver("unique_dir"):
         OmegaConf.register_new_resolver("unique_dir", unique_dir)
     if not OmegaConf.has_resolver("short_overrides"):
