@@ -117,7 +117,7 @@ class ClassifierModule(L.LightningModule):
     def on_train_epoch_end(self) -> None:
         loss = self.train_loss.compute()
         if not torch.isfinite(loss):  # once an epoch: no per-step sync in the hot path
-            self.diverged = str(loss.item())
+            self.diverged = f"{loss.item()} in epoch {self.current_epoch + 1}"
             self.trainer.should_stop = True
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/acc", self.train_acc.compute())
@@ -169,3 +169,14 @@ class ClassifierModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         if self.config is not None:
             checkpoint["ablation_lab_config"] = OmegaConf.to_container(self.config, resolve=True)
+        # torch's generators (dropout masks, augmentation draws): a resumed run continues them
+        checkpoint["rng_states"] = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available() and self.device.type == "cuda":
+            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state(self.device)
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        states = checkpoint.get("rng_states") or {}
+        if "cpu" in states:
+            torch.set_rng_state(states["cpu"])
+        if "cuda" in states and torch.cuda.is_available():
+            torch.cuda.set_rng_state(states["cuda"], self.device if self.device.type == "cuda" else None)

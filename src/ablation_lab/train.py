@@ -4,6 +4,7 @@ Every bad input is refused with one line before Hydra creates a run folder (util
 A run that fails or diverges is recorded as such in its metrics.json (utils/run_record.py).
 """
 
+import logging
 from pathlib import Path
 
 import hydra
@@ -16,11 +17,15 @@ from omegaconf import DictConfig
 
 from ablation_lab.build import build_datamodule, build_module, plan_callbacks
 from ablation_lab.config.validate import validate
+from ablation_lab.sweep.cells import finished, previous_record, resume_checkpoint
+from ablation_lab.sweep.threads import apply_threads, job_gpu
 from ablation_lab.utils.checkpoints import SafeCheckpointIO
 from ablation_lab.utils.choices import chosen_options, hparams_row, override_values
 from ablation_lab.utils.cli import CONF_DIR
 from ablation_lab.utils.run_files import print_config_tree, write_metrics
-from ablation_lab.utils.run_record import Diverged, run_recorded
+from ablation_lab.utils.run_record import Diverged, multirun, run_recorded
+
+log = logging.getLogger("ablation_lab")
 
 
 def _overrides() -> list[str]:
@@ -42,15 +47,19 @@ def train(cfg: DictConfig) -> dict[str, float]:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     callbacks += plan_callbacks(module.plan)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    placement = {}
+    gpu = job_gpu(str(cfg.trainer.get("accelerator", "auto")), _launcher())
+    if gpu is not None:  # jobs of a parallel sweep take the visible GPUs in turn
+        placement["devices"] = [gpu]
     trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[SafeCheckpointIO()]
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[SafeCheckpointIO()], **placement
     )
     for logger in loggers:
         if isinstance(logger, TensorBoardLogger):
             logger.log_hyperparams(hparams_row(cfg, _overrides()), metrics={"hp_metric": 0.0})
-    trainer.fit(module, datamodule=dm)
+    trainer.fit(module, datamodule=dm, ckpt_path=resume_checkpoint(cfg), weights_only=True)
     if module.diverged:
-        raise Diverged(f"train/loss became {module.diverged} in epoch {trainer.current_epoch}")
+        raise Diverged(f"train/loss became {module.diverged}")
     metrics = {k: v for k, v in trainer.callback_metrics.items() if k != "hp_metric"}
     best = _best_checkpoint(trainer)
     trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False, weights_only=True)
@@ -76,8 +85,20 @@ def train(cfg: DictConfig) -> dict[str, float]:
     return final
 
 
+def _launcher() -> DictConfig | None:
+    """The launcher of a sweep job (None for a single run): how many jobs share this machine."""
+    return HydraConfig.get().launcher if multirun() else None
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 def hydra_entry(cfg: DictConfig) -> float | None:
+    out = Path(cfg.paths.output_dir)
+    if finished(out):  # a resumed sweep keeps its finished cells as they are
+        record = previous_record(out)
+        log.info("cell %s finished before (%s); kept as it is", out, record["status"])
+        return record["metrics"].get("val/acc_best")
+    launcher = _launcher()
+    log.info(apply_threads(cfg.get("threads", "auto"), launcher))
     print_config_tree(cfg)
     metrics = run_recorded("ablation-train", cfg, train, _overrides())
     return None if metrics is None else metrics.get("val/acc_best")

@@ -20,7 +20,9 @@ def _show(value) -> str:
 class Knob:
     """The type (`kind`) and range of one config value. `check` returns the value as that type."""
 
-    kind: str  # int | float | bool | str | strs | choice | names | ints | floats | checkpoint | count
+    kind: (
+        str  # int | float | bool | str | strs | choice | names | ints | floats | checkpoint | count | threads
+    )
     low: float | None = None
     high: float | None = None
     low_open: bool = False
@@ -43,6 +45,7 @@ class Knob:
             "names": f"a name or a list of names ({', '.join(self.choices)})",
             "checkpoint": "the path of a checkpoint file",
             "count": "an integer count or a fraction in [0, 1]",
+            "threads": "auto or a number of threads",
         }[self.kind]
         if self.kind in ("ints", "floats") and self.length:
             noun = f"a list of {self.length} {'integers' if self.kind == 'ints' else 'numbers'}"
@@ -122,6 +125,8 @@ class Knob:
                 raise ConfigError(f"{key}={_show(value)} must be {self.describe()}")
             kind = "int" if self.kind == "ints" else "float"
             return [self._scalar(f"{key}[{i}]", v, kind) for i, v in enumerate(value)]
+        if self.kind == "threads":
+            return value if value == "auto" else self._scalar(key, value, "int")
         if self.kind == "count":  # Lightning's limit_*_batches: a number of batches or a fraction
             if isinstance(value, float) and not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{key}={value} is out of range; a fraction must lie in [0.0, 1.0]")

@@ -59,6 +59,9 @@ PRECISIONS = ("32-true", "32", "64-true", "64", "16-mixed", "bf16-mixed", "16-tr
 KNOBS: dict[str, Knob] = {
     # top level
     "seed": Int(0, 2**32 - 1),
+    "ckpt_path": Checkpoint(nullable=True),
+    "threads": Knob("threads", 1),
+    "jobs_per_gpu": Int(1, 64),
     "task_name": Str(),
     "tags": Strs(),
     "paths.log_dir": Str(),
@@ -192,7 +195,6 @@ KNOBS: dict[str, Knob] = {
     # ablation-diagnose and ablation-eval
     "batch": Int(1),
     "max_panels": Int(1, 100),
-    "ckpt_path": Checkpoint(),
     "split": Choice("test", "val"),
     "data_root": Str(nullable=True),
     "accelerator": Choice(*ACCELERATORS),

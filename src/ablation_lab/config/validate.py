@@ -1,6 +1,8 @@
 """Check a composed config (one job) against the schema: every key known, every value of its type
 and range, the knobs consistent with each other, every `_target_` allowed. No torch."""
 
+from dataclasses import replace
+
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
@@ -50,12 +52,11 @@ def validate(cfg: DictConfig) -> None:
         spec = spec_of(key)
         if spec is None:
             continue
-        if OmegaConf.is_missing(cfg, key) if "." not in key else False:
-            value = None  # ??? : a value the user must give
-        else:
-            try:
-                value = OmegaConf.select(cfg, key, throw_on_resolution_failure=True)
-            except InterpolationResolutionError:  # e.g. ${hydra:runtime.output_dir}, set once a run starts
-                continue
+        if "." not in key and OmegaConf.is_missing(cfg, key):  # ??? : a value the user must give
+            raise ConfigError(f"{key} is missing; it must be {replace(spec, nullable=False).describe()}")
+        try:
+            value = OmegaConf.select(cfg, key, throw_on_resolution_failure=True)
+        except InterpolationResolutionError:  # e.g. ${hydra:runtime.output_dir}, set once a run starts
+            continue
         knob(key, value)
     check_relations(cfg)

@@ -97,7 +97,13 @@ class TensorDataModule(L.LightningDataModule):
         self._seed = seed
 
     def train_dataloader(self) -> BatchLoader:
-        return BatchLoader(self.train.x, self.train.y, self.batch_size, shuffle=True, seed=self._seed)
+        return BatchLoader(
+            self.train.x, self.train.y, self.batch_size, shuffle=True, seed=self._seed, epoch=self._epoch
+        )
+
+    def _epoch(self) -> int:
+        trainer = getattr(self, "trainer", None)
+        return trainer.current_epoch if trainer is not None else 0
 
     def val_dataloader(self) -> BatchLoader:
         return BatchLoader(self.val.x, self.val.y, self.eval_batch_size)

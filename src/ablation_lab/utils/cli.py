@@ -1,5 +1,8 @@
 """The shared start of every CLI: Hydra's own flags pass through, a bad command line is refused in
-one line (exit 2) before torch is imported, and only then is the tool's module loaded and run."""
+one line (exit 2) before torch is imported, and only then is the tool's module loaded and run.
+
+For a sweep, the launching process also fixes the sweep folder and each job's share of the cores
+(sweep/launching.py); `ckpt_path=<run>/checkpoints/last.ckpt` resumes that run in its folder."""
 
 import importlib
 import sys
@@ -8,6 +11,7 @@ from pathlib import Path
 from hydra._internal.utils import get_args_parser
 
 from ablation_lab.errors import EXIT_FAILED, EXIT_REFUSED, ConfigError
+from ablation_lab.sweep.launching import resume_overrides, sweep_overrides
 from ablation_lab.utils import run_record
 from ablation_lab.utils.preflight import preflight
 from ablation_lab.utils.resolvers import register_resolvers
@@ -17,6 +21,7 @@ CONF_DIR = Path(__file__).resolve().parents[3] / "conf"
 _INFORMATIONAL = ("help", "hydra_help", "shell_completion", "info", "cfg")
 # Values that name files or folders: run folders are named `key=value,...`, which Hydra's grammar
 # would parse, so such values are quoted for it.
+QUOTES = ("'", '"')
 PATH_KEYS = ("ckpt_path", "data_root", "init.path", "data.root", "paths.", "hydra.run.dir", "hydra.sweep.dir")
 
 
@@ -25,10 +30,18 @@ def quote_paths(args: list[str]) -> list[str]:
     quoted = []
     for arg in args:
         key, sep, value = arg.partition("=")
-        if sep and key.lstrip("+~").startswith(PATH_KEYS) and "=" in value and value[:1] not in "'\"":
+        if sep and key.lstrip("+~").startswith(PATH_KEYS) and "=" in value and value[:1] not in QUOTES:
             arg = f"{key}='{value.replace(chr(39), chr(92) + chr(39))}'"
         quoted.append(arg)
     return quoted
+
+
+def _unquoted(value: str) -> str:
+    return (
+        value[1:-1].replace("\\'", "'")
+        if len(value) > 1 and value[0] == value[-1] and value[0] in QUOTES
+        else value
+    )
 
 
 def refuse(tool: str, err: Exception) -> None:
@@ -36,20 +49,34 @@ def refuse(tool: str, err: Exception) -> None:
     sys.exit(EXIT_REFUSED)
 
 
+def _command_line(tool: str, config_name: str, deep_check: str, argv: list[str]) -> list[str]:
+    """The checked command line Hydra runs: `argv` with the overrides the launching process adds."""
+    args, _ = get_args_parser().parse_known_args(argv)
+    if args.experimental_rerun:
+        why = "--experimental-rerun loads a pickle, which can run code"
+        raise ConfigError(f"{why}; rerun with the overrides in <run>/.hydra/overrides.yaml")
+    if any(getattr(args, flag) for flag in _INFORMATIONAL):
+        return argv
+    flags = [a for a in argv if a not in args.overrides]
+    overrides = list(args.overrides)
+    resume = [o for o in overrides if o.lstrip("+").startswith("ckpt_path=")]
+    if resume and config_name == "train" and not args.multirun:
+        path = _unquoted(resume[0].partition("=")[2])
+        overrides = quote_paths(resume_overrides(path, [o for o in overrides if o not in resume]))
+    jobs = preflight(CONF_DIR, args.config_name or config_name, overrides, deep_check)
+    if args.multirun:
+        overrides += quote_paths(sweep_overrides(overrides, jobs))
+    return [*flags, *overrides]
+
+
 def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
     """Check every job of the command line (preflight, `deep_check` its torch-side stage), then run
     `module`'s Hydra main; exit 1 if a run of it failed."""
     register_resolvers()
-    sys.argv[1:] = quote_paths(sys.argv[1:])
-    args, _ = get_args_parser().parse_known_args(sys.argv[1:])
-    if args.experimental_rerun:
-        why = "--experimental-rerun loads a pickle, which can run code"
-        refuse(tool, ConfigError(f"{why}; rerun with the overrides in <run>/.hydra/overrides.yaml"))
-    if not any(getattr(args, flag) for flag in _INFORMATIONAL):
-        try:
-            preflight(CONF_DIR, args.config_name or config_name, args.overrides, deep_check)
-        except ConfigError as err:
-            refuse(tool, err)
+    try:
+        sys.argv[1:] = _command_line(tool, config_name, deep_check, quote_paths(sys.argv[1:]))
+    except ConfigError as err:
+        refuse(tool, err)
     importlib.import_module(module).hydra_entry()
     if run_record.FAILED:
         sys.exit(EXIT_FAILED)

@@ -17,6 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from ablation_lab.config.validate import unknown_key, validate
 from ablation_lab.errors import ConfigError, check_choice
+from ablation_lab.sweep.launching import check_plugins
 
 MAX_CHECKED_JOBS = 500
 # Sweep spaces a sweeper samples instead of enumerating (Optuna): both ends are checked.
@@ -73,6 +74,12 @@ def _compose(config_name: str, job: list[str]) -> DictConfig:
         return compose(config_name, overrides=job, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as err:
         lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+        for group, extra in (("hydra/sweeper/optuna", "optuna"),):
+            if f"Could not find '{group}'" in str(err):
+                raise ConfigError(
+                    f"{group} needs a Hydra plugin that is not installed; pip install -e '.[{extra}]' "
+                    f"(or make install EXTRAS={extra})"
+                ) from err
         if lines and lines[0].startswith("Could not override '"):
             key = lines[0].split("'")[1]
             base = compose(config_name, overrides=[a for a in job if a.split("=")[0].lstrip("+~") != key])
@@ -93,9 +100,10 @@ def _check_writable(cfg: DictConfig) -> None:
 
 def preflight(
     conf_dir: Path, config_name: str, args: list[str], deep_check: str = "ablation_lab.build:check_config"
-) -> None:
-    """Raise ConfigError (one line) if any job of `args` (overrides) names a bad option or value.
-    `deep_check` ("module:function") is the tool's torch-side check of one composed job."""
+) -> list[DictConfig]:
+    """Raise ConfigError (one line) if any job of `args` (overrides) names a bad option or value;
+    else the composed jobs (Hydra's section included). `deep_check` ("module:function") is the
+    tool's torch-side check of one composed job."""
     try:
         overrides = OverridesParser.create().parse_overrides(args)
     except HydraException as err:
@@ -112,6 +120,7 @@ def preflight(
                 raise ConfigError(" ".join(lines[:2])) from err
             for cfg in jobs:
                 validate(cfg)
+            check_plugins(jobs[0])
             if "paths" in jobs[0]:
                 _check_writable(jobs[0])
             module, _, function = deep_check.partition(":")
@@ -120,3 +129,4 @@ def preflight(
                 check(cfg)
     finally:
         GlobalHydra.instance().clear()
+    return jobs

@@ -81,11 +81,41 @@ def task_folder(task_name: str) -> str:
     return TASK_FOLDERS.get(task_name, task_name)
 
 
+def _cuda_devices() -> int:
+    import torch  # only when a launcher preset asks
+
+    return torch.cuda.device_count()
+
+
+def parallel_jobs(accelerator: str, jobs_per_gpu: int) -> int:
+    """Jobs a local parallel launcher runs at once: `jobs_per_gpu` per visible GPU when training on
+    GPUs, else one per free core (each then gets one torch thread)."""
+    from ablation_lab.sweep.threads import cores
+
+    gpus = _cuda_devices() if accelerator in ("gpu", "cuda", "auto") else 0
+    return int(jobs_per_gpu) * gpus if gpus else cores()
+
+
+def gpus_per_run(accelerator: str) -> int:
+    """GPUs a cluster or Ray task asks for: 1 when training on GPU, else 0."""
+    return 1 if accelerator in ("gpu", "cuda") or (accelerator == "auto" and _cuda_devices() > 0) else 0
+
+
 def register_resolvers() -> None:
     """Register once per process (idempotent)."""
     if not OmegaConf.has_resolver("task_folder"):
         OmegaConf.register_new_resolver("task_folder", task_folder)
+    for name, fn in (("parallel_jobs", parallel_jobs), ("gpus_per_run", gpus_per_run)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
+    if not OmegaConf.has_resolver("config_subdir"):
+        from ablation_lab.sweep.cells import config_subdir
+
+        OmegaConf.register_new_resolver("config_subdir", config_subdir)
     if not OmegaConf.has_resolver("unique_dir"):
         OmegaConf.register_new_resolver("unique_dir", unique_dir)
     if not OmegaConf.has_resolver("short_overrides"):
         OmegaConf.register_new_resolver("short_overrides", short_overrides)
+
+
+register_resolvers()  # workers of parallel launchers import this module before composing their job

@@ -4,7 +4,6 @@ import json
 import math
 from pathlib import Path
 
-import torch
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.syntax import Syntax
@@ -14,7 +13,7 @@ METRICS_FILE = "metrics.json"
 
 
 def _number(value) -> float | None:
-    value = float(value.item() if isinstance(value, torch.Tensor) else value)
+    value = float(value.item() if hasattr(value, "item") else value)  # a tensor or a number
     return value if math.isfinite(value) else None
 
 

@@ -3,6 +3,8 @@
 A cell of a sweep that fails does not stop the sweep; the CLI's exit status reports it."""
 
 import logging
+import os
+import socket
 import sys
 import traceback
 from collections.abc import Callable
@@ -33,12 +35,15 @@ def one_line(err: BaseException) -> str:
 def _record(cfg: DictConfig, overrides: list[str], status: str, error: str | None = None) -> None:
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
     extra = {"status": status, "overrides": override_values(overrides)}
+    if status == "running":  # a killed run keeps this: its pid tells it apart from a live one
+        extra |= {"pid": os.getpid(), "host": socket.gethostname()}
     if error:
         extra["error"] = error
     write_metrics(Path(cfg.paths.output_dir), {}, choices, extra)
 
 
-def _multirun() -> bool:
+def multirun() -> bool:
+    """Whether this process runs a job of a sweep (-m)."""
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
@@ -57,6 +62,6 @@ def run_recorded(tool: str, cfg: DictConfig, fit: Callable[[DictConfig], dict], 
         FAILED.append(str(cfg.paths.output_dir))
         where = f"run folder {cfg.paths.output_dir}; traceback in train.log"
         print(f"{tool}: {status}: {one_line(err)} ({where})", file=sys.stderr)
-        if not _multirun():
+        if not multirun():
             sys.exit(EXIT_FAILED)
         return None

@@ -11,6 +11,8 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from ablation_lab.sweep.cells import status_of
+from ablation_lab.utils import run_record
 from ablation_lab.utils.run_files import METRICS_FILE
 
 log = logging.getLogger(__name__)
@@ -18,8 +20,24 @@ SCORES = ("val/acc_best", "test/acc")
 
 
 def collect(sweep_dir: Path) -> list[dict]:
-    """The metrics.json of every run below `sweep_dir`."""
-    return [json.loads(p.read_text()) for p in sorted(sweep_dir.glob(f"*/{METRICS_FILE}"))]
+    """The metrics.json of every run below `sweep_dir`, each with its folder name and its status
+    (`killed` for a run whose process is gone while it still says `running`)."""
+    runs = []
+    for path in sorted(sweep_dir.glob(f"*/{METRICS_FILE}")):
+        run = json.loads(path.read_text())
+        run["folder"], run["status"] = path.parent.name, status_of(run)
+        runs.append(run)
+    return runs
+
+
+def _unfinished_lines(runs: list[dict]) -> list[str]:
+    """Cells that are no result: failed, diverged, killed, interrupted or still running."""
+    bad = [r for r in runs if r["status"] != "done"]
+    if not bad:
+        return []
+    lines = ["", f"Not counted ({len(bad)} of {len(runs)} cells did not finish):", ""]
+    lines += [f"- {r['folder']}: {r['status']}" + (f" ({r['error']})" if r.get("error") else "") for r in bad]
+    return lines
 
 
 def _cell_keys(run: dict) -> dict[str, str]:
@@ -58,25 +76,29 @@ def _fmt(v) -> str:
 
 def write_summary(sweep_dir: Path) -> Path | None:
     """Write summary.{md,csv,png} for the runs under `sweep_dir`; returns the markdown path."""
-    varying, rows = summarize(collect(sweep_dir))
-    if not rows:
+    runs = collect(sweep_dir)
+    varying, rows = summarize([r for r in runs if r["status"] == "done"])
+    if not runs:
         return None
     columns = list(rows[0])
     with open(sweep_dir / "summary.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    best, runner_up = rows[0], rows[1] if len(rows) > 1 else None
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_fmt(r[c]) for c in columns) + " |" for r in rows]
-    score = f"{SCORES[0]} mean"
-    winner = ", ".join(f"{k}={best[k]}" for k in varying)
-    verdict = f"Best: {winner} with {SCORES[0]} {best[score]:.4f}"
-    if runner_up is not None and runner_up[score] is not None:
-        verdict += f", {best[score] - runner_up[score]:+.4f} over the next cell"
+    lines, verdict = [], "No cell finished."
+    if rows:
+        best, runner_up = rows[0], rows[1] if len(rows) > 1 else None
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(_fmt(r[c]) for c in columns) + " |" for r in rows]
+        score = f"{SCORES[0]} mean"
+        winner = ", ".join(f"{k}={best[k]}" for k in varying)
+        verdict = f"Best: {winner} with {SCORES[0]} {best[score]:.4f}"
+        if runner_up is not None and runner_up[score] is not None:
+            verdict += f", {best[score] - runner_up[score]:+.4f} over the next cell"
+        verdict += "."
+        _plot(sweep_dir / "summary.png", varying, rows)
     md = sweep_dir / "summary.md"
-    md.write_text("\n".join(lines) + f"\n\n{verdict}.\n")
-    _plot(sweep_dir / "summary.png", varying, rows)
+    md.write_text("\n".join([*lines, "", verdict, *_unfinished_lines(runs)]) + "\n")
     return md
 
 
@@ -104,7 +126,10 @@ class SweepSummary(Callback):
     """Hydra callback: summarize the sweep folder once every job has finished."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        md = write_summary(Path(config.hydra.sweep.dir))
+        sweep_dir = Path(config.hydra.sweep.dir)
+        md = write_summary(sweep_dir)
         if md is not None:
             print(md.read_text())
             print(f"summary: {md}")
+        # workers of parallel launchers recorded their failures in metrics.json, not in this process
+        run_record.FAILED.extend(r["folder"] for r in collect(sweep_dir) if r["status"] not in ("done",))

@@ -1,0 +1,79 @@
+"""What the launching process decides for the whole sweep, before Hydra starts any job: the one
+sweep folder (chosen here, passed to every worker, SLURM array task and Ray task as
+`hydra.sweep.dir`), the cores each job of a parallel local launcher gets, whether the chosen
+launcher or sweeper is installed, and the command line that resumes a killed run in its folder."""
+
+import importlib.util
+from pathlib import Path
+
+import yaml
+from omegaconf import DictConfig
+
+from ablation_lab.errors import ConfigError
+from ablation_lab.sweep.threads import cores
+from ablation_lab.utils.resolvers import unique_dir
+
+# Hydra plugin (module) and the project's optional extra that installs it, per preset.
+PLUGINS = {
+    "JoblibLauncher": ("hydra_plugins.hydra_joblib_launcher", "joblib"),
+    "submitit_launcher": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
+    "RayLauncher": ("hydra_plugins.hydra_ray_launcher", "ray"),
+    "OptunaSweeper": ("hydra_plugins.hydra_optuna_sweeper", "optuna"),
+}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def check_plugins(cfg: DictConfig) -> None:
+    """Refuse a launcher or sweeper preset whose Hydra plugin is not installed, naming the extra."""
+    for part in ("launcher", "sweeper"):
+        target = str(cfg.hydra[part].get("_target_", ""))
+        for name, (module, extra) in PLUGINS.items():
+            if name in target and not _installed(module):
+                raise ConfigError(
+                    f"hydra/{part} {target.rsplit('.', 1)[-1]} needs a Hydra plugin that is not installed; "
+                    f"pip install -e '.[{extra}]' (or make install EXTRAS={extra})"
+                )
+
+
+def sweep_overrides(args: list[str], jobs: list[DictConfig]) -> list[str]:
+    """Hydra overrides the launching process adds to a multirun: the sweep folder, chosen once (a
+    launcher that resolved it in each worker would split the sweep), and for submitit's local
+    executor, which starts every job at once, each job's share of the cores."""
+    added = []
+    if not any(a.lstrip("+").startswith("hydra.sweep.dir=") for a in args):
+        folder = unique_dir(str(Path(str(jobs[0].paths.log_dir)) / "multiruns"))
+        added.append(f"hydra.sweep.dir={folder}")
+    launcher = jobs[0].hydra.launcher
+    if "submitit_launcher.LocalLauncher" in str(launcher.get("_target_")) and not launcher.get(
+        "cpus_per_task"
+    ):
+        added.append(f"hydra.launcher.cpus_per_task={max(1, cores() // len(jobs))}")
+    return added
+
+
+def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
+    """The command line of the run that wrote `ckpt_path` (<run>/checkpoints/last.ckpt), in its own
+    folder, plus `extra` overrides; refused if that run finished."""
+    run_dir = Path(ckpt_path).resolve().parent.parent
+    recorded = run_dir / ".hydra" / "overrides.yaml"
+    if not recorded.is_file():
+        raise ConfigError(
+            f"ckpt_path='{ckpt_path}' is not in a run folder (no {recorded}); "
+            f"pass <run>/checkpoints/last.ckpt"
+        )
+    metrics = run_dir / "metrics.json"
+    if metrics.is_file() and '"status": "done"' in metrics.read_text():
+        raise ConfigError(
+            f"the run in {run_dir} finished (status done); to train on from its weights start a new run "
+            f"with init=pretrained init.path={ckpt_path}"
+        )
+    original = [
+        o for o in yaml.safe_load(recorded.read_text()) or [] if not o.lstrip("+").startswith("ckpt_path=")
+    ]
+    return [*original, *extra, f"ckpt_path={ckpt_path}", f"hydra.run.dir={run_dir}"]
