@@ -4,8 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 # One stamp per checkout: a shared VENV is re-pointed (pip install -e) at the checkout using it.
-STAMP := $(VENV)/.installed-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+STAMP = $(VENV)/.installed-$(shell printf '%s' '$(CURDIR) $(EXTRAS)' | cksum | cut -d' ' -f1)
 ARGS ?=
+# Optional extras installed with the package: dev (pytest, ruff) and the Hydra launcher/sweeper
+# plugins (joblib, slurm, ray, optuna; `launchers` = all four), e.g. make install EXTRAS=dev,joblib
+EXTRAS ?= dev,launchers
 
 .PHONY: install train sweep test test-fast lint format tensorboard bench clean
 
@@ -14,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 train: $(STAMP)  ## train the default config (digits, MLP, ReLU, Kaiming); ARGS='activation=tanh ...'

@@ -57,7 +57,10 @@ class ClassifierModule(L.LightningModule):
         self.config = config
         self.eval_seed = int(config.get("seed", 0)) if config is not None else 0
         self.diverged: str | None = None  # the non-finite training loss, once it happened
-        self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
+        # nan_strategy "disable": a NaN loss stays NaN (the default drops it, hiding a diverged run)
+        self.train_loss, self.val_loss, self.test_loss = (
+            MeanMetric(nan_strategy="disable") for _ in range(3)
+        )
         self.train_acc, self.val_acc, self.test_acc = (
             MulticlassAccuracy(num_classes, average="micro") for _ in range(3)
         )
@@ -65,7 +68,7 @@ class ClassifierModule(L.LightningModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for raw images (uint8 or float in 0..255), one pass."""
-        return self.net(self.preprocess(x.float()))
+        return self.net(self.preprocess(x.float()).to(self.dtype))
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Evaluation logits: log of the mean softmax over test-time views (data.tta) and over the
@@ -100,7 +103,7 @@ class ClassifierModule(L.LightningModule):
             x, target = self.mixup(x, y)
         features: list[torch.Tensor] = []
         hooks = [m.register_forward_hook(lambda m, a, out: features.append(out)) for m in self._taps]
-        logits = self.net(x)
+        logits = self.net(x.to(self.dtype))  # the net's dtype: trainer.precision=16-true, 64-true
         for h in hooks:
             h.remove()
         loss = self.loss(logits, target)

@@ -6,6 +6,7 @@ For a sweep, the launching process also fixes the sweep folder and each job's sh
 
 import importlib
 import sys
+import warnings
 from pathlib import Path
 
 from hydra._internal.utils import get_args_parser
@@ -73,6 +74,8 @@ def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
     """Check every job of the command line (preflight, `deep_check` its torch-side stage), then run
     `module`'s Hydra main; exit 1 if a run of it failed."""
     register_resolvers()
+    # conf/hydra/launcher/<plugin>.yaml is typed by the plugin's schema of the same name, on purpose
+    warnings.filterwarnings("ignore", message=".*is validated against ConfigStore schema with the same name")
     try:
         sys.argv[1:] = _command_line(tool, config_name, deep_check, quote_paths(sys.argv[1:]))
     except ConfigError as err:
