@@ -7,7 +7,7 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 
 def load(run_dir: Path) -> EventAccumulator:
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "histograms": 0})
     acc.Reload()
     return acc
 

@@ -44,7 +44,7 @@ def test_step0_numbers_of_30_layer_xavier_vs_kaiming_relu_differ_as_the_chapter_
     for init in ("xavier_normal", "kaiming_normal"):
         train(make_cfg(*DEEP, f"init={init}"))
         record = json.loads((tmp_path / "metrics.json").read_text())
-        stds[init] = [record["diagnostics_step0"][f"diag/act_std/layer_{i:02d}"] for i in (1, 30)]
+        stds[init] = [record["diagnostics_step0"][f"z_diag/act_std/layer_{i:02d}"] for i in (1, 30)]
     assert stds["xavier_normal"][1] < 1e-3 * stds["xavier_normal"][0]  # shrinks ~1/√2 per layer
     assert 0.5 < stds["kaiming_normal"][1] / stds["kaiming_normal"][0] < 2  # kept
 
@@ -54,13 +54,13 @@ def test_tensorboard_holds_diag_scalars_and_histograms(make_cfg, tmp_path):
     acc = tb_events.load(tmp_path)
     scalars, hists = set(acc.Tags()["scalars"]), set(acc.Tags()["histograms"])
     for kind in ("act_mean", "act_std", "dead_frac", "sat_frac", "grad_norm", "update_ratio"):
-        assert f"diag/{kind}/layer_01" in scalars, kind
-    assert {"diag/act_hist/layer_03", "diag/grad_hist/layer_01"} <= hists
+        assert f"z_diag/{kind}/layer_01" in scalars, kind
+    assert {"z_diag/act_hist/layer_03", "z_diag/grad_hist/layer_01"} <= hists
 
 
 def test_diagnostics_off_leaves_no_trace(make_cfg, tmp_path):
     train(make_cfg("~callbacks.diagnostics"))
-    assert not any(t.startswith("diag/") for t in tb_events.load(tmp_path).Tags()["scalars"])
+    assert not any(t.startswith("z_diag/") for t in tb_events.load(tmp_path).Tags()["scalars"])
     assert "diagnostics_step0" not in json.loads((tmp_path / "metrics.json").read_text())
 
 

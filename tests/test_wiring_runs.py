@@ -58,9 +58,14 @@ class _FinalWeights(L.Callback):
         self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-@pytest.mark.parametrize(
-    "extra", [[], ["regularization=early_stopping", "regularization.early_stopping.patience=0"]]
-)
+STOP_EARLY = [
+    "regularization=early_stopping",
+    "regularization.early_stopping.patience=0",
+    "regularization.early_stopping.min_delta=1.0",  # no epoch can improve by 1: stops after the second
+]
+
+
+@pytest.mark.parametrize("extra", [[], STOP_EARLY])
 def test_last_checkpoint_holds_the_weights_at_the_end_of_training(make_cfg, tmp_path, monkeypatch, extra):
     final = _FinalWeights()
     plan_callbacks = train_module.plan_callbacks
@@ -104,7 +109,7 @@ def _short_run(tmp_path_factory, *overrides: str) -> dict:
         module.load_state_dict(state)
         with torch.no_grad():
             probs = module.eval().predict(dm.val.x).softmax(-1)
-        grads = tb_events.scalars(out, "diag/grad_norm/layer_01")
+        grads = tb_events.scalars(out, "z_diag/grad_norm/layer_01")
         _RUNS[overrides] = {
             "weight_norm": torch.sqrt(sum(w.pow(2).sum() for w in weights)).item(),
             "near_zero": sum((w.abs() < 1e-3).sum().item() for w in weights)
@@ -113,7 +118,7 @@ def _short_run(tmp_path_factory, *overrides: str) -> dict:
             "entropy": -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean().item(),
             "train_loss": metrics["train/loss"],
             "epochs": record["epochs"],
-            "layer2_std_at_init": record["diagnostics_step0"]["diag/act_std/layer_02"],
+            "layer2_std_at_init": record["diagnostics_step0"]["z_diag/act_std/layer_02"],
             "layer1_grad_norm_in_training": sum(grads[1:]) / len(grads[1:]),
         }
     return _RUNS[overrides]

@@ -123,6 +123,7 @@ class ClassifierModule(L.LightningModule):
             self.diverged = f"{loss.item()} in epoch {self.current_epoch + 1}"
             self.trainer.should_stop = True
         self.log("train/loss", loss, prog_bar=True)
+        self.log("train/lr", self.optimizers().param_groups[0]["lr"])  # the lr this epoch used
         self.log("train/acc", self.train_acc.compute())
         self.train_loss.reset()
         self.train_acc.reset()
@@ -153,7 +154,6 @@ class ClassifierModule(L.LightningModule):
         self.val_acc_best(self.val_acc.compute())
         best = self.val_acc_best.compute()
         self.log("val/acc_best", best, prog_bar=True)
-        self.log("hp_metric", best)
 
     def configure_optimizers(self):
         decay = {id(p) for p in decay_parameters(self)}

@@ -24,6 +24,7 @@ from ablation_lab.utils.choices import chosen_options, hparams_row, override_val
 from ablation_lab.utils.cli import CONF_DIR
 from ablation_lab.utils.run_files import print_config_tree, write_metrics
 from ablation_lab.utils.run_record import Diverged, multirun, run_recorded
+from ablation_lab.utils.tb_views import results_layout, session_end, session_start
 
 log = logging.getLogger("ablation_lab")
 
@@ -54,17 +55,20 @@ def train(cfg: DictConfig) -> dict[str, float]:
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[SafeCheckpointIO()], **placement
     )
-    for logger in loggers:
-        if isinstance(logger, TensorBoardLogger):
-            logger.log_hyperparams(hparams_row(cfg, _overrides()), metrics={"hp_metric": 0.0})
+    hparams = hparams_row(cfg, _overrides())
+    boards = [logger.experiment for logger in loggers if isinstance(logger, TensorBoardLogger)]
+    for board in boards:
+        session_start(board, hparams)
+        results_layout(board)
     trainer.fit(module, datamodule=dm, ckpt_path=resume_checkpoint(cfg), weights_only=True)
     if module.diverged:
         raise Diverged(f"train/loss became {module.diverged}")
-    metrics = {k: v for k, v in trainer.callback_metrics.items() if k != "hp_metric"}
+    metrics = dict(trainer.callback_metrics)
     best = _best_checkpoint(trainer)
     trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False, weights_only=True)
     metrics.update(trainer.callback_metrics)
-    metrics.pop("hp_metric", None)
+    for board in boards:
+        session_end(board, ok=True)
     out = Path(cfg.paths.output_dir)
     torch.save(module.preprocess.state_dict(), out / "preprocess.pt")  # train-split statistics
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
@@ -73,6 +77,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         "overrides": override_values(_overrides()),
         "best_checkpoint": best,
         "epochs": trainer.current_epoch,
+        "hparams": hparams,
     }
     for callback in callbacks:  # e.g. the diagnostics' step-0 numbers
         extra |= callback.metrics_json() if hasattr(callback, "metrics_json") else {}

@@ -186,12 +186,12 @@ KNOBS: dict[str, Knob] = {
     "trainer.check_val_every_n_epoch": Int(1),
     # callbacks shipped in conf/callbacks (other keys there go to the callback's own constructor)
     "callbacks.*._target_": Str(),
-    "callbacks.diagnostics.every_n_steps": Int(1),
+    "callbacks.diagnostics.every_n_steps": Int(1, nullable=True),
+    "callbacks.diagnostics.measurements": Int(1, 10_000),
     "callbacks.diagnostics.histograms": Bool(),
     "callbacks.diagnostics.saturation_threshold": Float(0.0, 1.0, low_open=True, high_open=True),
     "callbacks.progress_bar.refresh_rate": Int(0),
     "callbacks.model_summary.max_depth": Int(-1),
-    "callbacks.lr_monitor.logging_interval": Choice("step", "epoch"),
     # ablation-diagnose and ablation-eval
     "batch": Int(1),
     "max_panels": Int(1, 100),

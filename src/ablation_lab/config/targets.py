@@ -22,12 +22,12 @@ ALLOWED_TARGETS: dict[str, tuple[str, ...]] = {
         "ablation_lab.diagnostics.callback.",
         "ablation_lab.callbacks.",
     ),
-    "logger": ("lightning.pytorch.loggers.",),
+    "logger": ("lightning.pytorch.loggers.", "ablation_lab.utils.tb_views."),
     # Hydra's launchers, sweepers and callbacks: its core plugins, installed plugins, ours, Optuna's
     "hydra": (
         "hydra._internal.core_plugins.",
         "hydra_plugins.",
-        "ablation_lab.",
+        "ablation_lab.report.callback.",
         "optuna.samplers.",
         "optuna.pruners.",
     ),

@@ -1,6 +1,8 @@
-"""Lightning callback: the per-layer diagnostics in TensorBoard under `diag/...`, cheap enough to
-leave on. Hooks exist only during the steps it measures (step 0, the init picture, and every
-`every_n_steps`); the other steps pay nothing."""
+"""Lightning callback: the per-layer diagnostics in TensorBoard under `z_diag/...` (the prefix sorts
+after train/, val/ and test/, so TensorBoard opens on the results), cheap enough to leave on.
+Hooks exist only during the steps it measures: step 0 (the init picture) and `measurements`
+evenly spaced steps, whatever the run's length, so every diagnostic is a curve; the other steps
+pay nothing."""
 
 import lightning as L
 import torch
@@ -34,8 +36,15 @@ class Diagnostics(L.Callback):
     """Activation mean/std/histogram, dead and saturated fractions, gradient norms and histograms,
     update-to-weight ratios per layer; step-0 numbers also go into metrics.json."""
 
-    def __init__(self, every_n_steps: int = 100, histograms: bool = True, saturation_threshold: float = 0.05):
-        self.every_n_steps = max(1, int(every_n_steps))
+    def __init__(
+        self,
+        measurements: int = 20,
+        every_n_steps: int | None = None,
+        histograms: bool = True,
+        saturation_threshold: float = 0.05,
+    ):
+        self.measurements = measurements
+        self.every_n_steps = every_n_steps  # None: derived from `measurements` when training starts
         self.histograms = histograms
         self.threshold = saturation_threshold
         self.step0: dict[str, float] = {}
@@ -43,6 +52,12 @@ class Diagnostics(L.Callback):
         self._records = None
         self._before = None
         self._grads = None
+
+    def on_train_start(self, trainer, module) -> None:
+        if self.every_n_steps is None:
+            steps = trainer.estimated_stepping_batches
+            steps = steps if steps != float("inf") else 100 * self.measurements
+            self.every_n_steps = max(1, -(-int(steps) // max(1, self.measurements)))  # at most `measurements`
 
     def _measuring(self, trainer) -> bool:
         return trainer.global_step % self.every_n_steps == 0
@@ -69,18 +84,18 @@ class Diagnostics(L.Callback):
             if rec is None:
                 continue
             name = probes.layer_name(i)
-            scalars |= {f"diag/act_mean/{name}": rec.mean, f"diag/act_std/{name}": rec.std}
-            scalars[f"diag/dead_frac/{name}"] = rec.dead_fraction
+            scalars |= {f"z_diag/act_mean/{name}": rec.mean, f"z_diag/act_std/{name}": rec.std}
+            scalars[f"z_diag/dead_frac/{name}"] = rec.dead_fraction
             if rec.saturated_fraction is not None:
-                scalars[f"diag/sat_frac/{name}"] = rec.saturated_fraction
-            hists[f"diag/act_hist/{name}"] = rec.sample
+                scalars[f"z_diag/sat_frac/{name}"] = rec.saturated_fraction
+            hists[f"z_diag/act_hist/{name}"] = rec.sample
         if self._before is not None:
             ratios = probes.update_ratios(self._before, module.net)
             for i, (g, r) in enumerate(zip(self._grads, ratios, strict=True)):
                 name = probes.layer_name(i)
-                scalars[f"diag/update_ratio/{name}"] = r
+                scalars[f"z_diag/update_ratio/{name}"] = r
                 if g is not None:
-                    scalars[f"diag/grad_norm/{name}"], hists[f"diag/grad_hist/{name}"] = g
+                    scalars[f"z_diag/grad_norm/{name}"], hists[f"z_diag/grad_hist/{name}"] = g
         self._before = self._grads = self._records = None
         if step == 0:
             self.step0 = dict(scalars)

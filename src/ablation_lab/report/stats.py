@@ -64,3 +64,15 @@ def welch(a: list[float], b: list[float]) -> Comparison:
     half = stats.t.ppf(0.5 + LEVEL / 2, dof) * se
     p = 2 * stats.t.sf(abs(diff) / se, dof)
     return Comparison(diff, diff - half, diff + half, float(p))
+
+
+def paired(a: list[float], b: list[float]) -> Comparison:
+    """mean(a − b) of matched pairs, its 95% interval and the paired t-test's two-sided p."""
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    s = summarize(diffs)
+    if s.n < 2:
+        return Comparison(s.mean, None, None, None)
+    if s.std == 0:
+        return Comparison(s.mean, s.mean, s.mean, 1.0 if s.mean == 0 else 0.0)
+    p = 2 * stats.t.sf(abs(s.mean) / (s.std / math.sqrt(s.n)), s.n - 1)
+    return Comparison(s.mean, s.low, s.high, float(p))

@@ -49,6 +49,14 @@ def sweep_overrides(args: list[str], jobs: list[DictConfig]) -> list[str]:
     if not any(a.lstrip("+").startswith("hydra.sweep.dir=") for a in args):
         folder = unique_dir(str(Path(str(jobs[0].paths.log_dir)) / "multiruns"))
         added.append(f"hydra.sweep.dir={folder}")
+    by_key: dict[str, set[str]] = {}
+    for job in jobs:
+        for override in job.hydra.overrides.task:
+            key, _, value = str(override).lstrip("+~").partition("=")
+            by_key.setdefault(key, set()).add(value)
+    constant = sorted(k for k, values in by_key.items() if len(values) == 1 and len(jobs) > 1)
+    if constant:  # cell folders (and TensorBoard run names) show only what the sweep varies
+        added.append(f"hydra.job.config.override_dirname.exclude_keys=[{','.join(constant)}]")
     launcher = jobs[0].hydra.launcher
     if "submitit_launcher.LocalLauncher" in str(launcher.get("_target_")) and not launcher.get(
         "cpus_per_task"

@@ -2,7 +2,17 @@
 
 from omegaconf import DictConfig
 
-_NOT_HPARAMS = ("hydra", "paths", "callbacks", "logger", "data.root", "data.download")
+_NOT_HPARAMS = (
+    "hydra",
+    "paths",
+    "callbacks",
+    "logger",
+    "data.root",
+    "data.download",
+    "ckpt_path",
+    "threads",
+    "jobs_per_gpu",
+)
 
 
 def chosen_options(cfg: DictConfig) -> dict[str, str]:
@@ -31,16 +41,17 @@ def override_values(overrides: list[str]) -> dict[str, str]:
 
 
 def hparams_row(cfg: DictConfig, overrides: list[str]) -> dict[str, object]:
-    """Flat HPARAMS keys, the same set for every run of a sweep: the choices, the seed, the fixed
-    knobs, and every command-line override (a swept knob such as regularization.dropout.p)."""
+    """Flat HPARAMS keys, the same set for every run of a sweep: the choice per group, the seed, the
+    knobs every study cares about, and every command-line override (a swept knob such as
+    regularization.dropout.p), each under its full key so that none appears twice."""
     row: dict[str, object] = dict(chosen_options(cfg))
-    row.update(
-        seed=int(cfg.seed),
-        lr=float(cfg.optim.optimizer.lr),
-        batch_size=int(cfg.data.batch_size),
-        max_epochs=int(cfg.trainer.max_epochs),
-    )
+    row |= {
+        "seed": int(cfg.seed),
+        "optim.optimizer.lr": float(cfg.optim.optimizer.lr),
+        "data.batch_size": int(cfg.data.batch_size),
+        "trainer.max_epochs": int(cfg.trainer.max_epochs),
+    }
     for key, value in override_values(overrides).items():
-        if key and not key.startswith(_NOT_HPARAMS) and key not in row:
+        if key and not key.startswith(_NOT_HPARAMS) and key not in chosen_options(cfg):
             row[key] = value
     return row

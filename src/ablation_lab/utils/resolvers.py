@@ -62,15 +62,22 @@ def release_unused() -> None:
             os.rmdir(folder)
 
 
-def short_overrides(overrides) -> str:
-    """A folder-safe digest of the command-line overrides, e.g. `activation=tanh,init=zeros`."""
+def short_overrides(overrides, exclude=()) -> str:
+    """A folder-safe digest of the command-line overrides, e.g. `activation=tanh,init=zeros`;
+    overrides of the keys in `exclude` (a sweep's constant ones) are left out."""
     kept = [str(o).lstrip("+~") for o in overrides or []]
-    kept = [o for o in kept if not o.startswith(_UNNAMED)]
+    kept = [o for o in kept if not o.startswith(_UNNAMED) and o.partition("=")[0] not in set(exclude or ())]
     name = ",".join(re.sub(r"[^A-Za-z0-9._=,+-]", "-", o.replace("/", "-")) for o in kept)
     if len(name) > _MAX_NAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:6]
         name = f"{name[: _MAX_NAME - 7]}-{digest}"
     return name or "defaults"
+
+
+def job_folder(num, overrides, exclude=()) -> str:
+    """A sweep cell's folder: its zero-padded job number (sorts as a number) and the overrides that
+    vary across the sweep, e.g. `007_activation=tanh,seed=1`."""
+    return f"{int(num):03d}_{short_overrides(overrides, exclude)}"
 
 
 TASK_FOLDERS = {"train": "runs", "eval": "evals", "diagnose": "diagnose"}
@@ -105,7 +112,11 @@ def register_resolvers() -> None:
     """Register once per process (idempotent)."""
     if not OmegaConf.has_resolver("task_folder"):
         OmegaConf.register_new_resolver("task_folder", task_folder)
-    for name, fn in (("parallel_jobs", parallel_jobs), ("gpus_per_run", gpus_per_run)):
+    for name, fn in (
+        ("parallel_jobs", parallel_jobs),
+        ("gpus_per_run", gpus_per_run),
+        ("job_folder", job_folder),
+    ):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)
     if not OmegaConf.has_resolver("config_subdir"):

@@ -1,0 +1,32 @@
+"""Hydra callback: when a sweep ends, write its report and its HPARAMS experiment, print the
+verdict, and make the exit status say whether some cells did not finish."""
+
+import logging
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from ablation_lab.report.build import write_report
+from ablation_lab.report.runs import load_runs
+from ablation_lab.utils import run_record
+from ablation_lab.utils.tb_views import write_experiment
+
+log = logging.getLogger("ablation_lab")
+
+
+class SweepReport(Callback):
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep = Path(config.hydra.sweep.dir)
+        runs = load_runs(sweep)
+        if not runs:
+            return
+        rows = [r.record["hparams"] for r in runs if r.record.get("hparams")]
+        if rows:
+            write_experiment(sweep, rows)
+        report = write_report(sweep)
+        text = report.read_text()
+        verdict = text.split("## Verdict", 1)[1].split("##", 1)[0].strip() if "## Verdict" in text else ""
+        print(f"\n{verdict}\n\nreport: {report}  {report.with_suffix('.html')}")
+        # workers of parallel launchers recorded their failures in metrics.json, not in this process
+        run_record.FAILED.extend(str(r.folder) for r in runs if r.status != "done")

@@ -1,0 +1,103 @@
+"""What TensorBoard shows first, written so that it opens on the answer.
+
+A "Results" layout in the Custom Scalars tab (accuracy and loss, train/val/test on one chart each).
+The HPARAMS tab: each run writes only its
+session (its hparams and, at the end, its status), and the sweep writes one experiment at its root
+that names every hparam with `differs` (so the swept axes and the seed are the ticked columns) and
+the metric columns val/acc_best, test/acc and val/loss. Lightning's log_hyperparams writes an
+experiment into every run with differs=false for every key, which hides the axes."""
+
+import time
+from pathlib import Path
+
+from google.protobuf import struct_pb2
+from lightning.pytorch.loggers import TensorBoardLogger
+from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+
+METRICS = ("val/acc_best", "test/acc", "val/loss")
+RESULTS_LAYOUT = {
+    "Results": {
+        "accuracy": ["Multiline", ["train/acc", "val/acc", "val/acc_best", "test/acc"]],
+        "loss": ["Multiline", ["train/loss", "val/loss", "test/loss"]],
+        "learning rate": ["Multiline", ["train/lr"]],
+    }
+}
+
+
+class RunLogger(TensorBoardLogger):
+    """Lightning's TensorBoard logger without the `epoch` scalar Lightning adds to every log call
+    (it would be the first chart TensorBoard shows; metrics are per epoch already)."""
+
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        super().log_metrics({k: v for k, v in metrics.items() if k != "epoch"}, step)
+
+
+def results_layout(writer) -> None:
+    """The Custom Scalars tab's "Results" charts for this run."""
+    writer.add_custom_scalars(RESULTS_LAYOUT)
+
+
+def _summary(tag: str, **data) -> Summary:
+    content = plugin_data_pb2.HParamsPluginData(version=metadata.PLUGIN_DATA_VERSION, **data)
+    plugin = SummaryMetadata.PluginData(plugin_name=metadata.PLUGIN_NAME, content=content.SerializeToString())
+    return Summary(value=[Summary.Value(tag=tag, metadata=SummaryMetadata(plugin_data=plugin))])
+
+
+def _value(v) -> struct_pb2.Value:
+    if isinstance(v, bool):
+        return struct_pb2.Value(bool_value=v)
+    if isinstance(v, int | float):
+        return struct_pb2.Value(number_value=float(v))
+    return struct_pb2.Value(string_value=str(v))
+
+
+def typed(value):
+    """A command-line value as TensorBoard should sort it: a number when it reads as one."""
+    if isinstance(value, str):
+        try:
+            return float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            return value
+    return value
+
+
+def session_start(writer, hparams: dict) -> None:
+    """This run's row of the HPARAMS table (writer: the run's torch SummaryWriter)."""
+    info = plugin_data_pb2.SessionStartInfo(start_time_secs=time.time())
+    for key, value in hparams.items():
+        info.hparams[key].CopyFrom(_value(typed(value)))
+    writer._get_file_writer().add_summary(_summary(metadata.SESSION_START_INFO_TAG, session_start_info=info))
+
+
+def session_end(writer, ok: bool) -> None:
+    status = api_pb2.STATUS_SUCCESS if ok else api_pb2.STATUS_FAILURE
+    info = plugin_data_pb2.SessionEndInfo(status=status, end_time_secs=time.time())
+    writer._get_file_writer().add_summary(_summary(metadata.SESSION_END_INFO_TAG, session_end_info=info))
+    writer.flush()
+
+
+def _info(key: str, values: list) -> api_pb2.HParamInfo:
+    values = [typed(v) for v in values]
+    distinct = sorted(set(values), key=lambda v: (isinstance(v, str), v))
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in distinct)
+    kind = api_pb2.DATA_TYPE_FLOAT64 if numeric else api_pb2.DATA_TYPE_STRING
+    info = api_pb2.HParamInfo(name=key, type=kind, differs=len(distinct) > 1)
+    info.domain_discrete.extend(float(v) if numeric else str(v) for v in distinct)
+    return info
+
+
+def write_experiment(sweep_dir: Path, rows: list[dict]) -> None:
+    """The sweep's HPARAMS experiment, at its root: the keys whose value changes between runs (the
+    swept axes and the seed) with `differs`, and the metric columns."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    infos = [_info(k, [row.get(k, "") for row in rows]) for k in keys]
+    # only what varies: TensorBoard ticks the first columns it is given (the report states the rest)
+    infos = [i for i in infos if i.differs] or infos
+    metrics = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=m)) for m in METRICS]
+    experiment = api_pb2.Experiment(hparam_infos=infos, metric_infos=metrics, time_created_secs=time.time())
+    writer = SummaryWriter(log_dir=str(sweep_dir), filename_suffix=".hparams")
+    writer._get_file_writer().add_summary(_summary(metadata.EXPERIMENT_TAG, experiment=experiment))
+    writer.close()
