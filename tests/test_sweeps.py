@@ -2,6 +2,7 @@
 Optuna over intervals, failed and diverged cells recorded apart, kill -9 then resume, an
 interrupted sweep resumed. The real CLI in a subprocess, in a temp folder."""
 
+import csv
 import json
 import os
 import signal
@@ -38,6 +39,11 @@ def records(sweep: Path) -> dict[str, dict]:
     return {p.parent.name: json.loads(p.read_text()) for p in sorted(sweep.glob("*/metrics.json"))}
 
 
+def report_rows(sweep: Path) -> list[dict]:
+    with open(sweep / "report.csv") as f:
+        return list(csv.DictReader(f))
+
+
 def only_sweep(cwd: Path) -> Path:
     (sweep,) = (cwd / "logs" / "multiruns").iterdir()
     return sweep
@@ -69,8 +75,8 @@ def test_a_parallel_launcher_writes_the_whole_sweep_into_one_folder_with_a_summa
     assert {(r["choices"]["activation"], r["choices"]["seed"]) for r in cells.values()} == {
         (a, s) for a in ("relu", "tanh") for s in (0, 1)
     }
-    summary = (sweep / "summary.md").read_text()
-    assert "| relu |" in summary and "| tanh |" in summary
+    assert {row["activation"] for row in report_rows(sweep)} == {"relu", "tanh"}
+    assert (sweep / "report.md").is_file() and (sweep / "report.html").is_file()
     logs = [(sweep / name / "train.log").read_text() for name in cells]
     assert all("threads: 1 (" in log and f"{threads})" in log for log in logs)
 
@@ -150,8 +156,9 @@ def test_an_optuna_search_over_a_log_interval_and_an_interval_ranks_its_trials(t
     best = max(trials.values(), key=lambda r: r["metrics"]["val/acc_best"])
     result = OmegaConf.load(sweep / "optimization_results.yaml")
     assert result.best_value == pytest.approx(best["metrics"]["val/acc_best"])
-    ranked = [line for line in (sweep / "summary.md").read_text().splitlines() if line.startswith("| 0.")]
-    assert len(ranked) == 3 and float(ranked[0].split("|")[1]) == pytest.approx(
+    ranked = report_rows(sweep)  # best validation first
+    assert len(ranked) == 3
+    assert float(ranked[0]["optim.optimizer.lr"]) == pytest.approx(
         float(best["overrides"]["optim.optimizer.lr"])
     )
 
@@ -187,10 +194,10 @@ def test_failed_and_diverged_cells_are_recorded_apart_and_the_sweep_goes_on(tmp_
     for name, r in cells.items():
         if r["status"] != "done":
             assert "Traceback" in (only_sweep(tmp_path) / name / "train.log").read_text()
-    summary = (only_sweep(tmp_path) / "summary.md").read_text()
-    table, apart = summary.split("Not counted")
-    assert "| 0.05 |" not in table or table.count("\n| ") == 1
-    assert apart.count("\n- ") == 3 and "diverged" in apart and "failed" in apart
+    report = (only_sweep(tmp_path) / "report.md").read_text()
+    apart = report.split("## Not counted: 3 of 4 runs did not finish")[1]
+    assert apart.count(": failed (") == 2 and apart.count(": diverged (") == 1
+    assert len(report_rows(only_sweep(tmp_path))) == 1  # only the finished cell is a result
 
 
 def _wait_for(predicate, timeout: float = 300.0) -> None:
@@ -274,4 +281,4 @@ def test_an_interrupted_sweep_resumed_runs_only_the_cells_that_did_not_finish(tm
             (sweep / name / f).stat().st_mtime_ns for f in ("metrics.json", ".hydra/config.yaml")
         ] == stamps[name]
         assert "finished before (done); kept as it is" in (sweep / name / "train.log").read_text()
-    assert (sweep / "summary.md").read_text().count("\n| ") == 2  # relu and tanh, 2 seeds each
+    assert [row["n"] for row in report_rows(sweep)] == ["2", "2"]  # relu and tanh, 2 seeds each
