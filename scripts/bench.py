@@ -9,8 +9,12 @@ validation is off on both sides. Timing skips the first `--warmup` steps of each
 """
 
 import argparse
+import contextlib
+import io
+import logging
 import tempfile
 import time
+import warnings
 
 import lightning as L
 import torch
@@ -114,7 +118,9 @@ def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device) -
         logger=loggers,
         enable_model_summary=False,
     )
-    trainer.fit(module, datamodule=dm)
+    sink = io.StringIO()  # the bar still draws (its cost counts), unseen
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        trainer.fit(module, datamodule=dm)
     return (steps - warmup) * cfg.data.batch_size / (timer.end - timer.start)
 
 
@@ -129,6 +135,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--trials", type=int, default=5)
     args = parser.parse_args()
+    warnings.filterwarnings("ignore")  # a clean table: Lightning's tips and warnings are not results
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     device = torch.device(args.device)
     steps = {"mlp": args.steps_mlp, "cnn": args.steps_cnn}
     print(f"device={device} batch={args.batch} torch={torch.__version__} threads={torch.get_num_threads()}")

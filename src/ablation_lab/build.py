@@ -9,7 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from ablation_lab.data.sources import check_root
+from ablation_lab.data.sources import check_root, fetch
 from ablation_lab.errors import ConfigError
 from ablation_lab.models.blocks import Blocks
 from ablation_lab.techniques.activations import build_activation
@@ -74,6 +74,8 @@ def check_config(cfg: DictConfig) -> None:
     after the schema): the model builds with its regularizers and init, the data can be found,
     the accelerator exists. Building a run checks the same things again on its way."""
     check_root(cfg.data.name, cfg.data.root, bool(cfg.data.download))
+    if cfg.data.download and cfg.data.name != "digits":
+        fetch(cfg.data.name, str(cfg.data.root))  # a failed download refuses the run before it starts
     build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape)
     build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1]))
     build_model(cfg)

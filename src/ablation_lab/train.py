@@ -12,6 +12,7 @@ import lightning as L
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig
 
@@ -19,7 +20,7 @@ from ablation_lab.build import build_datamodule, build_module, plan_callbacks
 from ablation_lab.config.validate import validate
 from ablation_lab.sweep.cells import finished, previous_record, resume_checkpoint
 from ablation_lab.sweep.threads import apply_threads, job_gpu
-from ablation_lab.utils.checkpoints import SafeCheckpointIO
+from ablation_lab.utils.checkpoints import BestWeights, SafeCheckpointIO, checkpoint_callbacks, make_lean
 from ablation_lab.utils.choices import chosen_options, hparams_row, override_values
 from ablation_lab.utils.cli import CONF_DIR
 from ablation_lab.utils.run_files import print_config_tree, write_metrics
@@ -46,12 +47,20 @@ def train(cfg: DictConfig) -> dict[str, float]:
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+    quiet = multirun()  # a sweep's jobs print one line each, not a progress bar
+    callbacks = [c for c in callbacks if not (quiet and isinstance(c, ProgressBar))]
+    out = Path(cfg.paths.output_dir)
+    callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", multirun())
     callbacks += plan_callbacks(module.plan)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     placement = {}
     gpu = job_gpu(str(cfg.trainer.get("accelerator", "auto")), _launcher())
     if gpu is not None:  # jobs of a parallel sweep take the visible GPUs in turn
         placement["devices"] = [gpu]
+    if quiet:
+        placement["enable_progress_bar"] = False
+    if not any(isinstance(c, ModelCheckpoint) for c in callbacks):  # checkpoints=none: Lightning adds none
+        placement["enable_checkpointing"] = False
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[SafeCheckpointIO()], **placement
     )
@@ -65,11 +74,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
         raise Diverged(f"train/loss became {module.diverged}")
     metrics = dict(trainer.callback_metrics)
     best = _best_checkpoint(trainer)
+    in_memory = [c.state for c in callbacks if isinstance(c, BestWeights) and c.state is not None]
+    if best is None and in_memory:
+        module.load_state_dict(in_memory[0])
     trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False, weights_only=True)
     metrics.update(trainer.callback_metrics)
     for board in boards:
         session_end(board, ok=True)
-    out = Path(cfg.paths.output_dir)
     torch.save(module.preprocess.state_dict(), out / "preprocess.pt")  # train-split statistics
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
     extra = {
@@ -82,6 +93,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     for callback in callbacks:  # e.g. the diagnostics' step-0 numbers
         extra |= callback.metrics_json() if hasattr(callback, "metrics_json") else {}
     write_metrics(out, metrics, choices, extra)
+    if (out / "checkpoints" / "last.ckpt").is_file():  # finished: a resume no longer needs the optimizer
+        make_lean(out / "checkpoints" / "last.ckpt")
     final = {k: float(v) for k, v in metrics.items()}
     print(
         f"run: {out}  val/acc_best={final.get('val/acc_best', float('nan')):.4f}  "
@@ -102,8 +115,10 @@ def hydra_entry(cfg: DictConfig) -> float | None:
         record = previous_record(out)
         log.info("cell %s finished before (%s); kept as it is", out, record["status"])
         return record["metrics"].get("val/acc_best")
+    logging.captureWarnings(True)  # into train.log (job_logging): none the user can act on
     launcher = _launcher()
     log.info(apply_threads(cfg.get("threads", "auto"), launcher))
-    print_config_tree(cfg)
+    if launcher is None:  # a sweep prints the tree once, before its first job (utils/cli.py)
+        print_config_tree(cfg)
     metrics = run_recorded("ablation-train", cfg, train, _overrides())
     return None if metrics is None else metrics.get("val/acc_best")

@@ -60,6 +60,7 @@ KNOBS: dict[str, Knob] = {
     # top level
     "seed": Int(0, 2**32 - 1),
     "ckpt_path": Checkpoint(nullable=True),
+    "checkpoints": Choice("auto", "both", "best", "last", "none"),
     "threads": Knob("threads", 1),
     "jobs_per_gpu": Int(1, 64),
     "task_name": Str(),

@@ -4,6 +4,7 @@ Torchvision datasets are read through torchvision's own classes (so `root` and `
 as users know them), then their `.data` arrays are taken whole instead of decoding per sample.
 """
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,10 @@ def _digits(root: str, download: bool) -> tuple[Split, Split | None]:
 def _open(cls, name: str, root: str, download: bool, **kwargs):
     try:
         return cls(root=root, download=download, **kwargs)
-    except RuntimeError as err:
+    except (RuntimeError, OSError) as err:
         if download:
-            raise ConfigError(f"could not download {name} into data.root='{root}': {err}") from err
+            reason = " ".join(str(err).split())
+            raise ConfigError(f"could not download {name} into data.root='{root}': {reason}") from err
         raise ConfigError(
             f"no {name} files under data.root='{root}'; pass data.download=true "
             f"or point data.root at a folder that holds them"
@@ -99,6 +101,18 @@ def check_root(name: str, root: str, download: bool) -> None:
             f"data.root='{root}' does not exist; point data.root at the folder holding the "
             f"{name} files or pass data.download=true"
         )
+
+
+def fetch(name: str, root: str) -> None:
+    """Download dataset `name` into `root` (the preflight of data.download=true, before any run
+    folder exists); on failure, remove the folders this attempt created and refuse in one line."""
+    created = [p for p in (Path(root), *Path(root).parents) if not p.exists()]
+    try:
+        load_source(name, root, True)
+    except ConfigError:
+        if created:  # the top-most folder this attempt created holds everything it wrote
+            shutil.rmtree(created[-1], ignore_errors=True)
+        raise
 
 
 def load_source(name: str, root: str, download: bool) -> tuple[Split, Split | None]:

@@ -42,40 +42,81 @@ def layer_stats(cfg: DictConfig) -> list[dict]:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'layer':>9s} {'mean':>10s} {'std':>10s} {'dead':>6s} {'saturated':>9s}")
+    print(f"{'layer':>9s} {'mean':>11s} {'std':>11s} {'dead':>6s} {'saturated':>9s}")
     for r in rows:
         sat = "-" if r["sat_frac"] is None else f"{r['sat_frac']:.3f}"
-        print(f"{r['layer']:>9s} {r['mean']:10.4f} {r['std']:10.4g} {r['dead_frac']:6.3f} {sat:>9s}")
+        print(f"{r['layer']:>9s} {r['mean']:11.4g} {r['std']:11.4g} {r['dead_frac']:6.3f} {sat:>9s}")
+
+
+def describe(cfg: DictConfig) -> str:
+    """The full setting in one line: each axis with its knobs, e.g. init=normal(std=0.01)."""
+
+    def knobs(node) -> str:
+        items = [f"{k}={v}" for k, v in node.items() if k not in ("name", "_target_")]
+        return f"({', '.join(items)})" if items else ""
+
+    reg = "+".join(cfg.get("regularization") or {}) or "none"
+    model = knobs(cfg.model)
+    return (
+        f"{cfg.model.name}{model} · activation={cfg.activation.name}{knobs(cfg.activation)} · "
+        f"init={cfg.init.name}{knobs(cfg.init)} · regularization={reg} · data={cfg.data.name} "
+        f"({cfg.data.preprocess}) · seed={cfg.seed}"
+    )
+
+
+def _panels(rows: list[dict], max_panels: int) -> list[int]:
+    return sorted(
+        {round(i * (len(rows) - 1) / max(1, max_panels - 1)) for i in range(min(max_panels, len(rows)))}
+    )
 
 
 def plot(rows: list[dict], out: Path, title: str, max_panels: int) -> None:
+    """activations.png: a grid of per-layer histograms on one shared x-range (so shrinking and
+    saturation show), values outside it counted, never piled at the edge; std.png: std per layer,
+    on a log axis only when it spans more than a decade."""
+    import math
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    picks = sorted(
-        {round(i * (len(rows) - 1) / max(1, max_panels - 1)) for i in range(min(max_panels, len(rows)))}
-    )
+    picks = _panels(rows, max_panels)
     values = torch.cat([rows[i]["sample"] for i in picks])
-    lo, hi = torch.quantile(values, 0.005).item(), torch.quantile(values, 0.995).item()
-    bins = torch.linspace(lo, hi if hi > lo else lo + 1e-6, 51).numpy()
-    fig, axes = plt.subplots(1, len(picks), figsize=(2.2 * len(picks), 2.6), sharex=True, squeeze=False)
-    for ax, i in zip(axes[0], picks, strict=True):  # one x range: shrinking and saturation show
-        r = rows[i]
-        ax.hist(r["sample"].clamp(lo, hi).numpy(), bins=bins, color="tab:blue")
-        ax.set_title(f"{r['layer']}\nμ={r['mean']:.2g} σ={r['std']:.2g}", fontsize=8)
-        ax.tick_params(labelsize=6)
-    fig.suptitle(f"activations at init: {title}", fontsize=9)
+    lo, hi = torch.quantile(values, 0.001).item(), torch.quantile(values, 0.999).item()
+    hi = hi if hi > lo else lo + 1e-6
+    ncols = min(5, len(picks))
+    nrows = math.ceil(len(picks) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.6 * nrows + 0.9), squeeze=False)
+    for ax, i in zip(axes.flat, picks, strict=False):
+        r, sample = rows[i], rows[i]["sample"]
+        inside = sample[(sample >= lo) & (sample <= hi)]
+        ax.hist(inside.numpy(), bins=50, range=(lo, hi), color="tab:blue", weights=None)
+        beyond = 1 - inside.numel() / max(1, sample.numel())
+        note = f", {beyond:.1%} beyond" if beyond >= 0.0005 else ""
+        ax.set_title(f"{r['layer']}: mean {r['mean']:.3g}, std {r['std']:.3g}{note}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("activation value", fontsize=7)
+        ax.set_ylabel("count", fontsize=7)
+    for ax in list(axes.flat)[len(picks) :]:
+        ax.axis("off")
+    fig.suptitle("activations at init, one batch\n" + "\n".join(textwrap.wrap(title, 130)), fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "activations.png", dpi=100)
     plt.close(fig)
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.plot(range(1, len(rows) + 1), [max(r["std"], 1e-12) for r in rows], marker="o", markersize=3)
-    ax.set_yscale("log")
+
+    stds = [max(r["std"], 1e-30) for r in rows]
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    ax.plot(range(1, len(rows) + 1), stds, marker="o", markersize=3)
+    if max(stds) / min(stds) > 10:
+        ax.set_yscale("log")
+    else:  # a narrow range on a linear axis from 0: a 2.5% step stays a 2.5% step
+        ax.set_ylim(0, max(stds) * 1.15)
     ax.set_xlabel("layer")
     ax.set_ylabel("activation std")
-    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "std.png", dpi=100)
     plt.close(fig)
@@ -89,7 +130,7 @@ def hydra_entry(cfg: DictConfig) -> None:
         print(f"ablation-diagnose: error: {one_line(err)}", file=sys.stderr)
         sys.exit(EXIT_FAILED)
     out = Path(cfg.paths.output_dir)
-    title = f"{cfg.model.name} {cfg.activation.name} {cfg.init.name}"
+    title = describe(cfg)
     plot(rows, out, title, int(cfg.max_panels))
     (out / "stats.json").write_text(
         json.dumps([{k: v for k, v in r.items() if k != "sample"} for r in rows], indent=2)

@@ -47,8 +47,9 @@ class ActivationStats:
 
 def activation_stats(module: nn.Module, out: torch.Tensor, threshold: float) -> ActivationStats:
     h = out.detach().float()
-    units = h.transpose(0, 1).reshape(h.shape[1], -1) if h.ndim > 1 else h.view(1, -1)
-    dead = (units != 0).sum(1).eq(0).float().mean().item()
+    active = h.ne(0).any(0)  # per unit (and position): nonzero for some input of the batch
+    active = active.flatten(1).any(1) if active.ndim > 1 else active  # conv: over positions too
+    dead = 1.0 - active.float().mean().item() if h.ndim > 1 else float(not active.any())
     saturated = None
     kind = _max_derivative(module)
     if kind is not None:

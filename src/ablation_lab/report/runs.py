@@ -3,6 +3,7 @@
 back from its own TensorBoard event files."""
 
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,7 @@ def curves(run: Run, tags=("val/acc", "train/loss")) -> dict[str, list[float]]:
     """Per-epoch values of `tags` from the run's event files (one value per epoch, in order)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+    logging.getLogger("tensorboard").setLevel(logging.WARNING)  # not each event file it opens
     acc = EventAccumulator(str(run.folder), size_guidance={"scalars": 0})
     acc.Reload()
     available = set(acc.Tags().get("scalars", []))

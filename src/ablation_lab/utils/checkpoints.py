@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 from lightning.fabric.plugins import TorchCheckpointIO
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from ablation_lab.errors import ConfigError
 
@@ -61,3 +62,59 @@ class SafeCheckpointIO(TorchCheckpointIO):
 
     def load_checkpoint(self, path, map_location=None, weights_only: bool | None = None) -> dict[str, Any]:
         return load_checkpoint(path)
+
+
+# What a finished run's checkpoint needs: its weights, its config (and preprocessing buffers, in
+# the state_dict), where it stopped. Optimizer and scheduler states only serve a resume.
+LEAN_KEYS = ("state_dict", "ablation_lab_config", "epoch", "global_step", "pytorch-lightning_version")
+POLICIES = ("auto", "both", "best", "last", "none")
+
+
+class BestWeights(Callback):
+    """The best validation weights kept in memory (a CPU copy), for runs that write no best
+    checkpoint: the run is still tested on its best weights."""
+
+    def __init__(self, monitor: str = "val/acc") -> None:
+        self.monitor, self.best, self.state = monitor, None, None
+
+    def on_validation_end(self, trainer, module) -> None:
+        value = trainer.callback_metrics.get(self.monitor)
+        if trainer.sanity_checking or value is None or not torch.isfinite(value):
+            return
+        if self.best is None or float(value) > self.best:
+            self.best = float(value)
+            self.state = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+
+
+def checkpoint_callbacks(policy: str, dirpath: Path, sweep: bool) -> list[Callback]:
+    """The callbacks of a checkpoint policy. best: best-epochNNN.ckpt (weights only) by val/acc;
+    last: last.ckpt, rewritten at every epoch end (what a resume needs); auto: both for a run on
+    its own, last for a sweep's cell (disk: one file a cell; the best weights are kept in memory)."""
+    policy = ("last" if sweep else "both") if policy == "auto" else policy
+    callbacks: list[Callback] = []
+    if policy in ("both", "best"):
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath,
+                "best-epoch{epoch:03d}",
+                monitor="val/acc",
+                mode="max",
+                save_top_k=1,
+                auto_insert_metric_name=False,
+                save_weights_only=True,
+            )
+        )
+    else:
+        callbacks.append(BestWeights("val/acc"))
+    if policy in ("both", "last"):
+        callbacks.append(
+            ModelCheckpoint(dirpath, "last", monitor=None, save_top_k=1, enable_version_counter=False)
+        )
+    return callbacks
+
+
+def make_lean(path: Path) -> None:
+    """Rewrite a finished run's checkpoint without optimizer and scheduler states (a third of the
+    size with Adam); weights, config and preprocessing stay, so eval and init=pretrained work."""
+    checkpoint = load_checkpoint(path)
+    SafeCheckpointIO().save_checkpoint({k: checkpoint[k] for k in LEAN_KEYS if k in checkpoint}, path)

@@ -16,6 +16,7 @@ from ablation_lab.sweep.launching import resume_overrides, sweep_overrides
 from ablation_lab.utils import run_record
 from ablation_lab.utils.preflight import preflight
 from ablation_lab.utils.resolvers import register_resolvers
+from ablation_lab.utils.run_files import print_config_tree
 
 CONF_DIR = Path(__file__).resolve().parents[3] / "conf"
 # Flags with which Hydra prints something instead of running: nothing to check.
@@ -67,6 +68,8 @@ def _command_line(tool: str, config_name: str, deep_check: str, argv: list[str])
     jobs = preflight(CONF_DIR, args.config_name or config_name, overrides, deep_check)
     if args.multirun:
         overrides += quote_paths(sweep_overrides(overrides, jobs))
+        print_config_tree(jobs[0])  # once for the sweep: its jobs print one line each
+        print(f"{tool}: a sweep of {len(jobs)} jobs", file=sys.stderr)
     return [*flags, *overrides]
 
 

@@ -2,6 +2,7 @@
 itself), the knobs worth knowing, and example commands. Experiment-private groups (conf/experiment/
 case/) and Hydra's own groups stay out; `--hydra-help` shows Hydra's."""
 
+import textwrap
 from pathlib import Path
 
 import yaml
@@ -40,7 +41,9 @@ def _axes() -> list[str]:
         options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
         default = defaults.get(group)
         shown = " ".join(f"[{o}]" if o == default else o for o in options)
-        lines.append(f"  {group:15s} {what}\n  {'':15s} {shown}")
+        indent = " " * 18
+        wrapped = textwrap.fill(shown, width=100, initial_indent=indent, subsequent_indent=indent)
+        lines.append(f"  {group:15s} {what}\n{wrapped}")
     return lines
 
 

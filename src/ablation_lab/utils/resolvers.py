@@ -119,6 +119,10 @@ def register_resolvers() -> None:
     ):
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, fn)
+    if not OmegaConf.has_resolver("project_help"):
+        from ablation_lab.utils.help_text import project_help
+
+        OmegaConf.register_new_resolver("project_help", project_help)
     if not OmegaConf.has_resolver("config_subdir"):
         from ablation_lab.sweep.cells import config_subdir
 

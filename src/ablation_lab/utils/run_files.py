@@ -5,6 +5,7 @@ import math
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.tree import Tree
@@ -29,6 +30,13 @@ def write_metrics(run_dir: Path, metrics: dict, choices: dict, extra: dict | Non
     return path
 
 
+def _yaml(node: DictConfig) -> str:
+    try:
+        return OmegaConf.to_yaml(node, resolve=True)
+    except OmegaConfBaseException:  # e.g. ${hydra:runtime.output_dir} before a job starts
+        return OmegaConf.to_yaml(node)
+
+
 def print_config_tree(
     cfg: DictConfig, order=("data", "model", "activation", "init", "regularization", "optim", "trainer")
 ) -> None:
@@ -37,6 +45,6 @@ def print_config_tree(
     keys = [k for k in order if k in cfg] + [k for k in cfg if k not in order and k != "hydra"]
     for key in keys:
         node = cfg[key]
-        body = OmegaConf.to_yaml(node, resolve=True) if isinstance(node, DictConfig) else str(node)
+        body = _yaml(node) if isinstance(node, DictConfig) else str(node)
         tree.add(f"[bold]{key}[/bold]").add(Syntax(body.rstrip() or "{}", "yaml", theme="ansi_dark"))
     Console(stderr=True).print(tree)
