@@ -177,7 +177,11 @@ def test_failed_and_diverged_cells_are_recorded_apart_and_the_sweep_goes_on(tmp_
         *QUIET,
     )
     assert proc.returncode == 1
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("ablation-train: ")]
+    errors = [
+        line
+        for line in proc.stderr.splitlines()
+        if line.startswith(("ablation-train: failed", "ablation-train: diverged"))
+    ]
     assert len(errors) == 3 and "Traceback" not in proc.stderr
     cells = records(only_sweep(tmp_path))
     status = {
