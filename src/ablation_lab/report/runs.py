@@ -9,20 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ablation_lab.sweep.cells import status_of
+from ablation_lab.utils.choices import is_arm
 from ablation_lab.utils.run_files import METRICS_FILE
 
 SCORES = ("val/acc_best", "test/acc")
-# Overrides that say how or where a run ran, not what it measured: never cell keys.
-NOT_ARMS = (
-    "ckpt_path",
-    "threads",
-    "jobs_per_gpu",
-    "callbacks.",
-    "logger.",
-    "paths.",
-    "data.root",
-    "data.download",
-)
 
 
 @dataclass
@@ -37,9 +27,7 @@ class Run:
 
     def arm(self) -> dict[str, str]:
         """What identifies this run's cell: its choices and command-line overrides, seed aside."""
-        keys = {
-            k: str(v) for k, v in (self.record.get("overrides") or {}).items() if not k.startswith(NOT_ARMS)
-        }
+        keys = {k: str(v) for k, v in (self.record.get("overrides") or {}).items() if is_arm(k)}
         keys |= {k: str(v) for k, v in (self.record.get("choices") or {}).items()}
         keys.pop("seed", None)
         return keys

@@ -2,17 +2,26 @@
 
 from omegaconf import DictConfig
 
-_NOT_HPARAMS = (
+# Overrides that say where or how a run ran, not what it measured: never an arm of a sweep (cell
+# keys, HPARAMS columns, folder names).
+NOT_ARMS = (
     "hydra",
     "paths",
     "callbacks",
     "logger",
     "data.root",
     "data.download",
+    "trainer.accelerator",
     "ckpt_path",
+    "checkpoints",
     "threads",
     "jobs_per_gpu",
 )
+
+
+def is_arm(key: str) -> bool:
+    """Whether an override key can tell two arms of an ablation apart."""
+    return bool(key) and not key.lstrip("+~").startswith(NOT_ARMS)
 
 
 def chosen_options(cfg: DictConfig) -> dict[str, str]:
@@ -52,6 +61,6 @@ def hparams_row(cfg: DictConfig, overrides: list[str]) -> dict[str, object]:
         "trainer.max_epochs": int(cfg.trainer.max_epochs),
     }
     for key, value in override_values(overrides).items():
-        if key and not key.startswith(_NOT_HPARAMS) and key not in chosen_options(cfg):
+        if is_arm(key) and key not in chosen_options(cfg):
             row[key] = value
     return row

@@ -15,11 +15,11 @@ from datetime import datetime
 
 from omegaconf import OmegaConf
 
+from ablation_lab.utils.choices import is_arm
+
 _claimed: dict[tuple[str, str], str] = {}
 _created_parents: list[str] = []  # folders above claimed ones that this process created
 
-# Overrides that say where things are, not what was run: left out of folder names.
-_UNNAMED = ("paths.", "hydra.", "data.root=", "data.download=", "callbacks", "logger", "trainer.accelerator")
 _MAX_NAME = 80
 
 
@@ -66,7 +66,7 @@ def short_overrides(overrides, exclude=()) -> str:
     """A folder-safe digest of the command-line overrides, e.g. `activation=tanh,init=zeros`;
     overrides of the keys in `exclude` (a sweep's constant ones) are left out."""
     kept = [str(o).lstrip("+~") for o in overrides or []]
-    kept = [o for o in kept if not o.startswith(_UNNAMED) and o.partition("=")[0] not in set(exclude or ())]
+    kept = [o for o in kept if is_arm(o.partition("=")[0]) and o.partition("=")[0] not in set(exclude or ())]
     name = ",".join(re.sub(r"[^A-Za-z0-9._=,+-]", "-", o.replace("/", "-")) for o in kept)
     if len(name) > _MAX_NAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:6]
