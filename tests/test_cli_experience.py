@@ -36,7 +36,8 @@ def test_help_shows_the_axes_their_options_and_examples_not_internal_groups(tmp_
 def test_shell_completion_installs_and_completes(tmp_path):
     proc = cli(tmp_path, "ablation-train", "-sc", "install=bash")
     assert proc.returncode == 0 and "hydra_bash_completion" in proc.stdout
-    script = f'{proc.stdout}\nCOMP_LINE="ablation-train activation=s"; COMP_POINT=${{#COMP_LINE}}; COMP_CWORD=1\nhydra_bash_completion; echo "${{COMPREPLY[@]}}"'
+    complete = 'COMP_LINE="ablation-train activation=s"; COMP_POINT=${#COMP_LINE}; COMP_CWORD=1'
+    script = f'{proc.stdout}\n{complete}\nhydra_bash_completion; echo "${{COMPREPLY[@]}}"'
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=tmp_path,
