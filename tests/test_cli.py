@@ -84,3 +84,19 @@ def test_eval_reproduces_the_test_accuracy_of_the_best_checkpoint(tmp_path, prep
     assert result["metrics"]["test/acc"] == pytest.approx(record["metrics"]["test/acc"], abs=1e-6)
     missing = run(tmp_path, "ablation-eval", "ckpt_path=nope.ckpt")
     assert missing.returncode != 0 and "ckpt_path='nope.ckpt' is not a file" in missing.stderr
+
+
+def test_a_run_folder_path_works_as_it_is_in_init_path(tmp_path):
+    """Run folders are named `key=value,...`; the CLI quotes such values for Hydra."""
+    assert run(tmp_path, "ablation-train", "activation=tanh", "init=xavier_normal", *FAST).returncode == 0
+    (source,) = (tmp_path / "logs" / "runs").iterdir()
+    assert "=" in source.name and "," in source.name
+    proc = run(
+        tmp_path,
+        "ablation-train",
+        "activation=tanh",
+        "init=pretrained",
+        f"init.path=logs/runs/{source.name}/checkpoints/last.ckpt",
+        *FAST,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -86,3 +86,12 @@ def test_gradient_stats_norm_and_sample():
     assert norm == pytest.approx(net.weight.grad.norm().item())
     assert 0 < sample.numel() <= 2 * probes.HIST_SAMPLES
     assert probes.gradient_stats(nn.Linear(3, 2)) == [None]
+
+
+def test_dropconnect_layers_show_their_stored_weights_to_the_diagnostics(make_cfg, tmp_path):
+    """DropConnect masks inside the layer's forward: gradients and updates are the stored weight's."""
+    train(make_cfg("regularization=dropconnect", "callbacks.diagnostics.every_n_steps=1"))
+    record = json.loads((tmp_path / "metrics.json").read_text())["diagnostics_step0"]
+    for layer in ("layer_01", "layer_02", "layer_03"):
+        assert record[f"z_diag/grad_norm/{layer}"] > 0
+        assert 0 < record[f"z_diag/update_ratio/{layer}"] < 0.1  # one AdamW step, not two different masks
