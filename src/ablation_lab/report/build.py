@@ -66,7 +66,7 @@ def sweep_blocks(
             f"disk {_size(disk_usage(sweep))}.",
             f"Setting: {_setting(runs)}. Axes: {', '.join(keys) or 'none (one cell)'}. Cells are ranked by "
             f"val/acc_best; test/acc is reported, never used to choose. Intervals: 95% over seeds "
-            f"(Student's t); verdicts: Welch's t-test, p < 0.05.",
+            f"(Student's t, clipped to [0, 1]); verdicts: Welch's t-test, p < 0.05.",
         ],
     )
     blocks = [header, Block("Verdict", analysis.overall_verdict(rows))]

@@ -25,7 +25,8 @@ def mean_std(s: Summary) -> str:
 
 
 def interval(s: Summary) -> str:
-    return "–" if s.low is None else f"[{s.low:.4f}, {s.high:.4f}]"
+    """The 95% interval of an accuracy, clipped to [0, 1] where it is bounded."""
+    return "–" if s.low is None else f"[{max(0.0, s.low):.4f}, {min(1.0, s.high):.4f}]"
 
 
 def cells_table(rows: list[CellStats], keys: list[str]) -> list[list[str]]:
