@@ -5,6 +5,7 @@ For a sweep, the launching process also fixes the sweep folder and each job's sh
 (sweep/launching.py); `ckpt_path=<run>/checkpoints/last.ckpt` resumes that run in its folder."""
 
 import importlib
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -77,6 +78,8 @@ def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
     """Check every job of the command line (preflight, `deep_check` its torch-side stage), then run
     `module`'s Hydra main; exit 1 if a run of it failed."""
     register_resolvers()
+    if hasattr(signal, "SIGPIPE"):  # `ablation-train --help | head` ends quietly, as other tools do
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     # conf/hydra/launcher/<plugin>.yaml is typed by the plugin's schema of the same name, on purpose
     warnings.filterwarnings("ignore", message=".*is validated against ConfigStore schema with the same name")
     try:
