@@ -92,9 +92,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     }
     for callback in callbacks:  # e.g. the diagnostics' step-0 numbers
         extra |= callback.metrics_json() if hasattr(callback, "metrics_json") else {}
-    write_metrics(out, metrics, choices, extra)
     if (out / "checkpoints" / "last.ckpt").is_file():  # finished: a resume no longer needs the optimizer
         make_lean(out / "checkpoints" / "last.ckpt")
+    write_metrics(out, metrics, choices, extra)  # status done: the last thing a finished run writes
     final = {k: float(v) for k, v in metrics.items()}
     print(
         f"run: {out}  val/acc_best={final.get('val/acc_best', float('nan')):.4f}  "

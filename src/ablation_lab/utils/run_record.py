@@ -15,6 +15,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from ablation_lab.errors import EXIT_FAILED
+from ablation_lab.sweep.cells import finished
 from ablation_lab.utils.choices import chosen_options, override_values
 from ablation_lab.utils.run_files import write_metrics
 
@@ -53,7 +54,8 @@ def run_recorded(tool: str, cfg: DictConfig, fit: Callable[[DictConfig], dict], 
     try:
         return fit(cfg)
     except KeyboardInterrupt:
-        _record(cfg, overrides, "interrupted", "KeyboardInterrupt")
+        if not finished(cfg.paths.output_dir):  # Ctrl-C after the run recorded `done` changes nothing
+            _record(cfg, overrides, "interrupted", "KeyboardInterrupt")
         raise
     except Exception as err:
         status = "diverged" if isinstance(err, Diverged) else "failed"
