@@ -67,7 +67,6 @@ class SafeCheckpointIO(TorchCheckpointIO):
 # What a finished run's checkpoint needs: its weights, its config (and preprocessing buffers, in
 # the state_dict), where it stopped. Optimizer and scheduler states only serve a resume.
 LEAN_KEYS = ("state_dict", "ablation_lab_config", "epoch", "global_step", "pytorch-lightning_version")
-POLICIES = ("auto", "both", "best", "last", "none")
 
 
 class BestWeights(Callback):

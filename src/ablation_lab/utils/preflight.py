@@ -20,8 +20,6 @@ from ablation_lab.errors import ConfigError, check_choice
 from ablation_lab.sweep.launching import check_plugins
 
 MAX_CHECKED_JOBS = 500
-# Sweep spaces a sweeper samples instead of enumerating (Optuna): both ends are checked.
-_SAMPLED = ("interval", "tag")
 
 
 def _options(conf_dir: Path, group: str) -> set[str]:
