@@ -47,17 +47,17 @@ def train(cfg: DictConfig) -> dict[str, float]:
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
-    quiet = multirun()  # a sweep's jobs print one line each, not a progress bar
-    callbacks = [c for c in callbacks if not (quiet and isinstance(c, ProgressBar))]
+    sweep = multirun()  # a sweep's jobs print one line each, not a progress bar
+    callbacks = [c for c in callbacks if not (sweep and isinstance(c, ProgressBar))]
     out = Path(cfg.paths.output_dir)
-    callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", multirun())
+    callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", sweep)
     callbacks += plan_callbacks(module.plan)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     placement = {}
     gpu = job_gpu(str(cfg.trainer.get("accelerator", "auto")), _launcher())
     if gpu is not None:  # jobs of a parallel sweep take the visible GPUs in turn
         placement["devices"] = [gpu]
-    if quiet:
+    if sweep:
         placement["enable_progress_bar"] = False
     if not any(isinstance(c, ModelCheckpoint) for c in callbacks):  # checkpoints=none: Lightning adds none
         placement["enable_checkpointing"] = False
@@ -80,7 +80,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False, weights_only=True)
     metrics.update(trainer.callback_metrics)
     for board in boards:
-        session_end(board, ok=True)
+        session_end(board)
     torch.save(module.preprocess.state_dict(), out / "preprocess.pt")  # train-split statistics
     choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
     extra = {

@@ -10,6 +10,7 @@ import yaml
 from omegaconf import DictConfig
 
 from ablation_lab.errors import ConfigError
+from ablation_lab.sweep.cells import finished, previous_record
 from ablation_lab.sweep.threads import cores
 from ablation_lab.utils.resolvers import unique_dir
 
@@ -75,11 +76,10 @@ def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
             f"ckpt_path='{ckpt_path}' is not in a run folder (no {recorded}); "
             f"pass <run>/checkpoints/last.ckpt"
         )
-    metrics = run_dir / "metrics.json"
-    if metrics.is_file() and '"status": "done"' in metrics.read_text():
+    if finished(run_dir):
         raise ConfigError(
-            f"the run in {run_dir} finished (status done); to train on from its weights start a new run "
-            f"with init=pretrained init.path={ckpt_path}"
+            f"the run in {run_dir} finished (status {previous_record(run_dir)['status']}); to train on from "
+            f"its weights start a new run with init=pretrained init.path={ckpt_path}"
         )
     original = [
         o for o in yaml.safe_load(recorded.read_text()) or [] if not o.lstrip("+").startswith("ckpt_path=")

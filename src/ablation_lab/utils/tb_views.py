@@ -10,10 +10,10 @@ experiment into every run with differs=false for every key, which hides the axes
 import time
 from pathlib import Path
 
-from google.protobuf import struct_pb2
 from lightning.pytorch.loggers import TensorBoardLogger
 from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+from torch.utils.tensorboard.summary import hparams as torch_hparams
 
 METRICS = ("val/acc_best", "test/acc", "val/loss")
 RESULTS_LAYOUT = {
@@ -44,14 +44,6 @@ def _summary(tag: str, **data) -> Summary:
     return Summary(value=[Summary.Value(tag=tag, metadata=SummaryMetadata(plugin_data=plugin))])
 
 
-def _value(v) -> struct_pb2.Value:
-    if isinstance(v, bool):
-        return struct_pb2.Value(bool_value=v)
-    if isinstance(v, int | float):
-        return struct_pb2.Value(number_value=float(v))
-    return struct_pb2.Value(string_value=str(v))
-
-
 def typed(value):
     """A command-line value as TensorBoard should sort it: a number when it reads as one."""
     if isinstance(value, str):
@@ -63,17 +55,16 @@ def typed(value):
 
 
 def session_start(writer, hparams: dict) -> None:
-    """This run's row of the HPARAMS table (writer: the run's torch SummaryWriter)."""
-    info = plugin_data_pb2.SessionStartInfo(start_time_secs=time.time())
-    for key, value in hparams.items():
-        info.hparams[key].CopyFrom(_value(typed(value)))
-    writer._get_file_writer().add_summary(_summary(metadata.SESSION_START_INFO_TAG, session_start_info=info))
+    """This run's row of the HPARAMS table (writer: the run's torch SummaryWriter). torch's
+    `hparams` builds it; its experiment is left out (the sweep writes one, write_experiment)."""
+    _, start, _ = torch_hparams({k: typed(v) for k, v in hparams.items()}, {})
+    writer._get_file_writer().add_summary(start)
 
 
-def session_end(writer, ok: bool) -> None:
-    status = api_pb2.STATUS_SUCCESS if ok else api_pb2.STATUS_FAILURE
-    info = plugin_data_pb2.SessionEndInfo(status=status, end_time_secs=time.time())
-    writer._get_file_writer().add_summary(_summary(metadata.SESSION_END_INFO_TAG, session_end_info=info))
+def session_end(writer) -> None:
+    """This run's row is complete (status success)."""
+    _, _, end = torch_hparams({}, {})
+    writer._get_file_writer().add_summary(end)
     writer.flush()
 
 
