@@ -4,6 +4,7 @@ report.csv and the figures in report/. With several folders: the same cells acro
 
 import csv
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -103,14 +104,37 @@ def sweep_blocks(
     return blocks, rows, keys
 
 
-def _write(folder: Path, title: str, blocks: list[Block]) -> Path:
+@dataclass
+class Written:
+    """A report on disk (report.md; report.html beside it) and the blocks it was written from, so
+    that the console shows its verdict without reading the Markdown back."""
+
+    path: Path
+    title: str
+    blocks: list[Block]
+
+    @property
+    def verdict(self) -> str:
+        return "\n\n".join(p for b in self.blocks if b.heading == "Verdict" for p in b.paragraphs)
+
+    def summary(self) -> str:
+        """The report up to its first table of cells, as Markdown."""
+        head = []
+        for block in self.blocks:
+            if block.heading == "Cells" or block.heading.endswith(": Cells"):
+                break
+            head.append(block)
+        return to_markdown(self.title, head, self.path.parent).strip()
+
+
+def _write(folder: Path, title: str, blocks: list[Block]) -> Written:
     (folder / f"{REPORT}.md").write_text(to_markdown(title, blocks, folder))
     (folder / f"{REPORT}.html").write_text(to_html(title, blocks))
-    return folder / f"{REPORT}.md"
+    return Written(folder / f"{REPORT}.md", title, blocks)
 
 
-def write_report(sweep: Path) -> Path:
-    """Write the report of one sweep into its folder; returns report.md."""
+def write_report(sweep: Path) -> Written:
+    """Write the report of one sweep into its folder."""
     sweep = Path(sweep)
     blocks, rows, keys = sweep_blocks(sweep, sweep / REPORT)
     with open(sweep / f"{REPORT}.csv", "w", newline="") as f:
@@ -140,7 +164,7 @@ def write_report(sweep: Path) -> Path:
     return _write(sweep, f"Sweep report: {sweep.name}", blocks)
 
 
-def write_comparison(sweeps: list[Path], out: Path) -> Path:
+def write_comparison(sweeps: list[Path], out: Path) -> Written:
     """The same cells across several sweeps (e.g. before and after a change), then each sweep."""
     tables, blocks = {}, []
     keys = varying_keys([r for sweep in sweeps for r in load_runs(sweep) if r.status == "done"])
@@ -186,10 +210,10 @@ def main() -> None:
             )
             sys.exit(2)
     if len(args.sweeps) == 1:
-        path = write_report(args.sweeps[0])
+        report = write_report(args.sweeps[0])
     else:
         out = args.out or Path("logs") / "reports" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
         out.mkdir(parents=True, exist_ok=True)
-        path = write_comparison(args.sweeps, out)
-    print(path.read_text().split("## Cells")[0].strip())
-    print(f"report: {path}  {path.with_suffix('.html')}")
+        report = write_comparison(args.sweeps, out)
+    print(report.summary())
+    print(f"report: {report.path}  {report.path.with_suffix('.html')}")

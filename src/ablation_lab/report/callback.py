@@ -25,8 +25,6 @@ class SweepReport(Callback):
         if rows:
             write_experiment(sweep, rows)
         report = write_report(sweep)
-        text = report.read_text()
-        verdict = text.split("## Verdict", 1)[1].split("##", 1)[0].strip() if "## Verdict" in text else ""
-        print(f"\n{verdict}\n\nreport: {report}  {report.with_suffix('.html')}")
+        print(f"\n{report.verdict}\n\nreport: {report.path}  {report.path.with_suffix('.html')}")
         # workers of parallel launchers recorded their failures in metrics.json, not in this process
         run_record.FAILED.extend(str(r.folder) for r in runs if r.status != "done")
