@@ -27,6 +27,7 @@ class _Masked:
     """The weight and bias a DropConnect layer uses: sampled in training, expected at test."""
 
     spec: DropConnectSpec
+    training: bool
     weight: torch.Tensor
     bias: torch.Tensor | None
 
@@ -48,6 +49,21 @@ class _Masked:
             bias = bias.expand(batch, -1)
         return self._keep(self.weight, batch), bias
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return self.layer(x, *self.expected())
+        if not self.spec.per_example:
+            return self.layer(x, *self.sampled(None))
+        return self.per_example(x, *self.sampled(x.shape[0]))
+
+    def layer(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """The layer's own operation with the given weight and bias."""
+        raise NotImplementedError
+
+    def per_example(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """The operation with a weight (and bias) per example: a leading batch dimension on each."""
+        raise NotImplementedError
+
     def extra_repr(self) -> str:
         s = self.spec
         knobs = f"dropconnect p={s.p}, per_example={s.per_example}, mask_bias={s.mask_bias}"
@@ -61,12 +77,10 @@ class DropConnectLinear(_Masked, nn.Linear):
         super().__init__(in_features, out_features, bias)
         self.spec = spec
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training:
-            return F.linear(x, *self.expected())
-        if not self.spec.per_example:
-            return F.linear(x, *self.sampled(None))
-        weight, bias = self.sampled(x.shape[0])  # (N, out, in), (N, out)
+    def layer(self, x, weight, bias):
+        return F.linear(x, weight, bias)
+
+    def per_example(self, x, weight, bias):  # (N, out, in), (N, out)
         out = torch.einsum("ni,noi->no", x, weight)
         return out if bias is None else out + bias
 
@@ -80,13 +94,11 @@ class DropConnectConv2d(_Masked, nn.Conv2d):
         super().__init__(c_in, c_out, kernel_size, stride, padding, bias=bias)
         self.spec = spec
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training:
-            return self._conv_forward(x, *self.expected())
-        if not self.spec.per_example:
-            return self._conv_forward(x, *self.sampled(None))
+    def layer(self, x, weight, bias):
+        return self._conv_forward(x, weight, bias)
+
+    def per_example(self, x, weight, bias):  # (N, out, in/groups, k, k), (N, out)
         n = x.shape[0]
-        weight, bias = self.sampled(n)  # (N, out, in/groups, k, k), (N, out)
         out = F.conv2d(
             x.reshape(1, -1, *x.shape[2:]),
             weight.flatten(0, 1),
