@@ -72,12 +72,11 @@ def _compose(config_name: str, job: list[str]) -> DictConfig:
         return compose(config_name, overrides=job, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as err:
         lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-        for group, extra in (("hydra/sweeper/optuna", "optuna"),):
-            if f"Could not find '{group}'" in str(err):
-                raise ConfigError(
-                    f"{group} needs a Hydra plugin that is not installed; pip install -e '.[{extra}]' "
-                    f"(or make install EXTRAS={extra})"
-                ) from err
+        if "Could not find 'hydra/sweeper/optuna'" in str(err):  # the presets' plugins: check_plugins
+            raise ConfigError(
+                "hydra/sweeper/optuna needs a Hydra plugin that is not installed; pip install -e '.[optuna]' "
+                "(or make install EXTRAS=optuna)"
+            ) from err
         if lines and lines[0].startswith("Could not override '"):
             key = lines[0].split("'")[1]
             base = compose(config_name, overrides=[a for a in job if a.split("=")[0].lstrip("+~") != key])

@@ -110,27 +110,22 @@ def gpus_per_run(accelerator: str) -> int:
 
 def register_resolvers() -> None:
     """Register once per process (idempotent)."""
-    if not OmegaConf.has_resolver("task_folder"):
-        OmegaConf.register_new_resolver("task_folder", task_folder)
-    for name, fn in (
-        ("parallel_jobs", parallel_jobs),
-        ("gpus_per_run", gpus_per_run),
-        ("job_folder", job_folder),
-    ):
+    from ablation_lab.sweep.cells import config_subdir
+    from ablation_lab.utils.help_text import project_help
+
+    resolvers = {
+        "task_folder": task_folder,
+        "parallel_jobs": parallel_jobs,
+        "gpus_per_run": gpus_per_run,
+        "job_folder": job_folder,
+        "project_help": project_help,
+        "config_subdir": config_subdir,
+        "unique_dir": unique_dir,
+        "short_overrides": short_overrides,
+    }
+    for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):
-            OmegaConf.register_new_resolver(name, fn)
-    if not OmegaConf.has_resolver("project_help"):
-        from ablation_lab.utils.help_text import project_help
-
-        OmegaConf.register_new_resolver("project_help", project_help)
-    if not OmegaConf.has_resolver("config_subdir"):
-        from ablation_lab.sweep.cells import config_subdir
-
-        OmegaConf.register_new_resolver("config_subdir", config_subdir)
-    if not OmegaConf.has_resolver("unique_dir"):
-        OmegaConf.register_new_resolver("unique_dir", unique_dir)
-    if not OmegaConf.has_resolver("short_overrides"):
-        OmegaConf.register_new_resolver("short_overrides", short_overrides)
+            OmegaConf.register_new_resolver(name, resolver)
 
 
 register_resolvers()  # workers of parallel launchers import this module before composing their job
