@@ -1,5 +1,5 @@
 """Check a composed config (one job) against the schema: every key known, every value of its type
-and range, the knobs consistent with each other, every `_target_` allowed. No torch."""
+and range, the knobs consistent with each other, every `_target_` allowed, the logging sections plain. No torch (unless targets are resolved)."""
 
 from dataclasses import replace
 
@@ -8,7 +8,8 @@ from omegaconf.errors import InterpolationResolutionError
 
 from ablation_lab.config.relations import check_relations
 from ablation_lab.config.schema import knob, known, spec_of
-from ablation_lab.config.targets import check_targets
+from ablation_lab.config.logging_rules import check_logging
+from ablation_lab.config.targets import check_resolved_targets, check_targets
 from ablation_lab.errors import ConfigError
 
 
@@ -40,9 +41,19 @@ def unknown_key(cfg: DictConfig, key: str) -> str:
     return f"unknown key '{key}'" + (f"; {parent or 'the config'} has: {', '.join(names)}" if names else "")
 
 
-def validate(cfg: DictConfig) -> None:
-    """Raise ConfigError (one line) for the first key or value of `cfg` that cannot work."""
+def check_safety(cfg: DictConfig) -> None:
+    """What must hold even for a command that only prints (--help, --cfg): nothing in `cfg` names
+    code to run or a file to open (targets, logging sections). No torch."""
     check_targets(cfg)
+    check_logging(cfg)
+
+
+def validate(cfg: DictConfig, resolve_targets: bool = False) -> None:
+    """Raise ConfigError (one line) for the first key or value of `cfg` that cannot work; with
+    `resolve_targets` (torch-side), each `_target_` is also resolved and its class checked."""
+    check_safety(cfg)
+    if resolve_targets:
+        check_resolved_targets(cfg)
     keys = [k for k in _leaves(cfg) if k != "hydra" and not k.startswith("hydra.")]
     for key in keys:
         if not known(key):

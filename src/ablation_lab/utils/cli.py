@@ -15,7 +15,8 @@ from hydra._internal.utils import get_args_parser
 from ablation_lab.errors import EXIT_FAILED, EXIT_REFUSED, ConfigError
 from ablation_lab.sweep.launching import resume_overrides, sweep_overrides
 from ablation_lab.utils import run_record
-from ablation_lab.utils.preflight import preflight
+from ablation_lab.utils.argv import split
+from ablation_lab.utils.preflight import check_only_safety, preflight
 from ablation_lab.utils.resolvers import register_resolvers
 from ablation_lab.utils.run_files import print_config_tree
 
@@ -52,26 +53,46 @@ def refuse(tool: str, err: Exception) -> None:
     sys.exit(EXIT_REFUSED)
 
 
-def _command_line(tool: str, config_name: str, deep_check: str, argv: list[str]) -> list[str]:
-    """The checked command line Hydra runs: `argv` with the overrides the launching process adds."""
-    args, _ = get_args_parser().parse_known_args(argv)
-    if args.experimental_rerun:
+def _command_line(tool: str, config_name: str, deep_check: str, argv: list[str]) -> tuple[list[str], bool]:
+    """The checked command line Hydra runs: every override of `argv` (wherever it stands) checked,
+    in the order typed, after the flags, plus the overrides the launching process adds; and
+    whether it only prints (--help, --cfg, --info, completion)."""
+    line = split(argv)
+    if line.get("experimental_rerun"):
         why = "--experimental-rerun loads a pickle, which can run code"
         raise ConfigError(f"{why}; rerun with the overrides in <run>/.hydra/overrides.yaml")
-    if any(getattr(args, flag) for flag in _INFORMATIONAL):
-        return argv
-    flags = [a for a in argv if a not in args.overrides]
-    overrides = list(args.overrides)
+    config_dir, name = line.get("config_dir"), line.get("config_name") or config_name
+    conf_dir = _main_config_dir(line.get("config_path"))
+    overrides = quote_paths(line.overrides)
+    if any(line.get(flag) for flag in _INFORMATIONAL):
+        if (overrides or config_dir) and not line.get("shell_completion"):  # completion: its own words
+            check_only_safety(conf_dir, name, overrides, config_dir)  # Hydra sets up logging from them
+        return [*line.flags, *overrides], True
     resume = [o for o in overrides if o.lstrip("+").startswith("ckpt_path=")]
-    if resume and config_name == "train" and not args.multirun:
-        path = _unquoted(resume[0].partition("=")[2])
+    if resume and config_name == "train":
+        if line.get("multirun"):
+            raise ConfigError(
+                "ckpt_path resumes one run and cannot be swept (every cell would start from it); a sweep "
+                "resumes with -m <its arguments> hydra.sweep.dir=<sweep folder>"
+            )
+        path = _unquoted(resume[-1].partition("=")[2])
         overrides = quote_paths(resume_overrides(path, [o for o in overrides if o not in resume]))
-    jobs = preflight(CONF_DIR, args.config_name or config_name, overrides, deep_check)
-    if args.multirun:
+    jobs = preflight(conf_dir, name, overrides, deep_check, config_dir=config_dir)
+    if line.get("multirun"):
         overrides += quote_paths(sweep_overrides(overrides, jobs))
         print_config_tree(jobs[0])  # once for the sweep: its jobs print one line each
-        print(f"{tool}: a sweep of {len(jobs)} jobs", file=sys.stderr)
-    return [*flags, *overrides]
+        print(f"{tool}: a sweep of {len(jobs.overrides)} jobs", file=sys.stderr)
+    return [*line.flags, *overrides], False
+
+
+def _main_config_dir(config_path: str | None) -> Path:
+    """conf/, or the folder `--config-path` names (relative to the tool's module, as Hydra reads it)."""
+    if config_path is None:
+        return CONF_DIR
+    folder = Path(__file__).resolve().parents[1] / config_path
+    if not folder.is_dir():
+        raise ConfigError(f"--config-path='{config_path}' is not a folder ({folder})")
+    return folder
 
 
 def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
@@ -83,9 +104,14 @@ def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
     # conf/hydra/launcher/<plugin>.yaml is typed by the plugin's schema of the same name, on purpose
     warnings.filterwarnings("ignore", message=".*is validated against ConfigStore schema with the same name")
     try:
-        sys.argv[1:] = _command_line(tool, config_name, deep_check, quote_paths(sys.argv[1:]))
+        sys.argv[1:], prints_only = _command_line(tool, config_name, deep_check, sys.argv[1:])
     except ConfigError as err:
         refuse(tool, err)
+    if prints_only:  # Hydra prints help, a config or completions: no need to import torch
+        from ablation_lab.utils.print_only import print_only
+
+        print_only(config_name, sys.argv[1:])
+        return
     importlib.import_module(module).hydra_entry()
     if run_record.FAILED:
         sys.exit(EXIT_FAILED)
