@@ -127,7 +127,7 @@ BAD_TRAIN = [
     ),
     (
         ["model._target_=builtins.eval"],
-        "model._target_=builtins.eval is not allowed (allowed there: ablation_lab.models.*)",
+        "model._target_=builtins.eval is not allowed (allowed there: classes from ablation_lab.models.)",
     ),
     # sweeps: every job is checked before the first one runs
     (["data.batch_size=64,0"], "data.batch_size=0 is out of range"),

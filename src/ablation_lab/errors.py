@@ -4,10 +4,14 @@ Exit statuses (README, "Exit statuses"):
   0  every run finished (a sweep: every cell done)
   1  a run failed or diverged (a sweep: at least one cell did; the others still ran)
   2  the command line was refused before anything ran (bad value, unknown key, unsafe file)
+  130  interrupted by Ctrl-C (SIGINT); the run is recorded `interrupted` and resumes
+  143  terminated (SIGTERM: SLURM preemption, `timeout`); recorded `interrupted`, resumes
 """
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
 
 
 class ConfigError(ValueError):

@@ -37,7 +37,7 @@ def check_eval(cfg: DictConfig) -> None:
     train_cfg = load_train_config(cfg.ckpt_path, ckpt)
     if cfg.get("data_root"):
         train_cfg.data.root = cfg.data_root
-    validate(train_cfg)
+    validate(train_cfg, resolve_targets=True)  # the checkpoint is input: what it would instantiate, too
     check_config(train_cfg)
     net = build_model(train_cfg)
     weights = {k[4:]: v for k, v in ckpt.get("state_dict", {}).items() if k.startswith("net.")}

@@ -65,6 +65,7 @@ class ClassifierModule(L.LightningModule):
             MulticlassAccuracy(num_classes, average="micro") for _ in range(3)
         )
         self.val_acc_best = MaxMetric()
+        self._resumed_best: float | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for raw images (uint8 or float in 0..255), one pass."""
@@ -147,6 +148,13 @@ class ClassifierModule(L.LightningModule):
 
     def on_train_start(self) -> None:
         self.val_acc_best.reset()  # forget the sanity-check pass
+        if self._resumed_best is not None:  # a resumed run remembers the epochs before the kill
+            self.val_acc_best.update(torch.tensor(self._resumed_best, device=self.device))
+
+    def best_val_acc(self) -> float | None:
+        """The best validation accuracy so far, epochs before a resume included (None before any)."""
+        value = float(self.val_acc_best.max_value)
+        return value if value != float("-inf") else self._resumed_best
 
     def on_validation_epoch_end(self) -> None:
         if self.trainer.sanity_checking:
@@ -172,12 +180,14 @@ class ClassifierModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         if self.config is not None:
             checkpoint["ablation_lab_config"] = OmegaConf.to_container(self.config, resolve=True)
+        checkpoint["val_acc_best"] = self.best_val_acc()  # not in the metric's state_dict
         # torch's generators (dropout masks, augmentation draws): a resumed run continues them
         checkpoint["rng_states"] = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available() and self.device.type == "cuda":
             checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state(self.device)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self._resumed_best = checkpoint.get("val_acc_best")
         states = checkpoint.get("rng_states") or {}
         if "cpu" in states:
             torch.set_rng_state(states["cpu"])

@@ -42,7 +42,7 @@ def _best_checkpoint(trainer: L.Trainer) -> str | None:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit and test one run; returns its final metrics (also written to metrics.json)."""
-    validate(cfg)  # also when called from Python, not only through the CLI's preflight
+    validate(cfg, resolve_targets=True)  # also when called from Python, not only through the CLI
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
@@ -73,6 +73,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if module.diverged:
         raise Diverged(f"train/loss became {module.diverged}")
     metrics = dict(trainer.callback_metrics)
+    if "val/acc_best" not in metrics and module.best_val_acc() is not None:  # resumed after the last epoch
+        metrics["val/acc_best"] = torch.tensor(module.best_val_acc())
     best = _best_checkpoint(trainer)
     in_memory = [c.state for c in callbacks if isinstance(c, BestWeights) and c.state is not None]
     if best is None and in_memory:

@@ -4,13 +4,14 @@ sweep folder (chosen here, passed to every worker, SLURM array task and Ray task
 launcher or sweeper is installed, and the command line that resumes a killed run in its folder."""
 
 import importlib.util
+import os
 from pathlib import Path
 
 import yaml
 from omegaconf import DictConfig
 
 from ablation_lab.errors import ConfigError
-from ablation_lab.sweep.cells import finished, previous_record
+from ablation_lab.sweep.cells import finished, previous_record, status_of
 from ablation_lab.sweep.threads import cores
 from ablation_lab.utils.resolvers import unique_dir
 
@@ -42,23 +43,24 @@ def check_plugins(cfg: DictConfig) -> None:
                 )
 
 
-def sweep_overrides(args: list[str], jobs: list[DictConfig]) -> list[str]:
+def sweep_overrides(args: list[str], first: DictConfig, jobs: list[list[str]]) -> list[str]:
     """Hydra overrides the launching process adds to a multirun: the sweep folder, chosen once (a
     launcher that resolved it in each worker would split the sweep), and for submitit's local
-    executor, which starts every job at once, each job's share of the cores."""
+    executor, which starts every job at once, each job's share of the cores. `jobs`: every job's
+    overrides; `first`: the first job composed."""
     added = []
     if not any(a.lstrip("+").startswith("hydra.sweep.dir=") for a in args):
-        folder = unique_dir(str(Path(str(jobs[0].paths.log_dir)) / "multiruns"))
+        folder = unique_dir(str(Path(str(first.paths.log_dir)) / "multiruns"))
         added.append(f"hydra.sweep.dir={folder}")
     by_key: dict[str, set[str]] = {}
     for job in jobs:
-        for override in job.hydra.overrides.task:
+        for override in job:
             key, _, value = str(override).lstrip("+~").partition("=")
             by_key.setdefault(key, set()).add(value)
     constant = sorted(k for k, values in by_key.items() if len(values) == 1 and len(jobs) > 1)
     if constant:  # cell folders (and TensorBoard run names) show only what the sweep varies
         added.append(f"hydra.job.config.override_dirname.exclude_keys=[{','.join(constant)}]")
-    launcher = jobs[0].hydra.launcher
+    launcher = first.hydra.launcher
     if "submitit_launcher.LocalLauncher" in str(launcher.get("_target_")) and not launcher.get(
         "cpus_per_task"
     ):
@@ -66,9 +68,14 @@ def sweep_overrides(args: list[str], jobs: list[DictConfig]) -> list[str]:
     return added
 
 
+# What a resume may add to the run's own command line: settings that change no number it computes.
+RESUME_MAY_SET = ("threads", "callbacks.progress_bar.refresh_rate", "hydra.verbose")
+
+
 def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
     """The command line of the run that wrote `ckpt_path` (<run>/checkpoints/last.ckpt), in its own
-    folder, plus `extra` overrides; refused if that run finished."""
+    folder, plus `extra` overrides that change nothing it computes; refused if that run finished,
+    is running now, or `extra` would change it (the run's record would no longer say what ran)."""
     run_dir = Path(ckpt_path).resolve().parent.parent
     recorded = run_dir / ".hydra" / "overrides.yaml"
     if not recorded.is_file():
@@ -81,7 +88,23 @@ def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
             f"the run in {run_dir} finished (status {previous_record(run_dir)['status']}); to train on from "
             f"its weights start a new run with init=pretrained init.path={ckpt_path}"
         )
-    original = [
-        o for o in yaml.safe_load(recorded.read_text()) or [] if not o.lstrip("+").startswith("ckpt_path=")
-    ]
+    record = previous_record(run_dir)
+    if record and status_of(record) == "running" and os.environ.get("LOCAL_RANK", "0") == "0":
+        raise ConfigError(
+            f"the run in {run_dir} is running now (pid {record.get('pid')} on {record.get('host')}); "
+            "resume it once it has stopped"
+        )
+    changes = [o for o in extra if not o.lstrip("+~").partition("=")[0].startswith(RESUME_MAY_SET)]
+    if changes:
+        raise ConfigError(
+            f"a resume continues the run as it was and cannot change it ({changes[0]}); start a new run "
+            f"from its weights with init=pretrained init.path={ckpt_path} {' '.join(changes)}"
+        )
+    try:
+        listed = yaml.safe_load(recorded.read_text()) or []
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"{recorded} cannot be read ({type(err).__name__}); it is not a run's record") from err
+    if not isinstance(listed, list) or not all(isinstance(o, str) for o in listed):
+        raise ConfigError(f"{recorded} is not a list of overrides; it is not a run's record")
+    original = [o for o in listed if not o.lstrip("+").startswith("ckpt_path=")]
     return [*original, *extra, f"ckpt_path={ckpt_path}", f"hydra.run.dir={run_dir}"]

@@ -79,7 +79,7 @@ def _command_line(tool: str, config_name: str, deep_check: str, argv: list[str])
         overrides = quote_paths(resume_overrides(path, [o for o in overrides if o not in resume]))
     jobs = preflight(conf_dir, name, overrides, deep_check, config_dir=config_dir)
     if line.get("multirun"):
-        overrides += quote_paths(sweep_overrides(overrides, jobs))
+        overrides += quote_paths(sweep_overrides(overrides, jobs[0], jobs.overrides))
         print_config_tree(jobs[0])  # once for the sweep: its jobs print one line each
         print(f"{tool}: a sweep of {len(jobs.overrides)} jobs", file=sys.stderr)
     return [*line.flags, *overrides], False
