@@ -40,12 +40,16 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests scripts
 	$(BIN)/ruff format src tests scripts
 
-tensorboard: $(STAMP)  ## serve every run and sweep under logs/
-	$(BIN)/tensorboard --logdir logs --bind_all $(ARGS)
+# TensorBoard answers on this machine only; TB_HOST=0.0.0.0 serves the network (no authentication).
+TB_HOST ?= 127.0.0.1
+tensorboard: $(STAMP)  ## serve every run and sweep under logs/ on http://127.0.0.1:6006
+	$(BIN)/tensorboard --logdir logs --host $(TB_HOST) $(ARGS)
 
 bench: $(STAMP)  ## images/s of a plain PyTorch loop vs ablation-lab's Trainer, and their ratio
 	$(BIN)/python scripts/bench.py $(ARGS)
 
-clean:  ## remove caches and the virtualenv (never logs/: runs are kept)
-	rm -rf $(VENV) .ruff_cache .pytest_cache src/*.egg-info
+clean:  ## remove caches and this checkout's own .venv (never logs/, never a VENV outside the checkout)
+	@case "$$(realpath -m '$(VENV)')/" in "$(CURDIR)/"?*) rm -rf '$(VENV)' ;; \
+	  *) echo "make clean: keeping VENV=$(VENV) (outside this checkout; remove it yourself)" ;; esac
+	rm -rf .ruff_cache .pytest_cache src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

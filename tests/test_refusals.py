@@ -129,8 +129,44 @@ BAD_TRAIN = [
         ["model._target_=builtins.eval"],
         "model._target_=builtins.eval is not allowed (allowed there: classes from ablation_lab.models.)",
     ),
+    # a target is checked by what it resolves to, not by how its name starts
+    (
+        ["+callbacks.x._target_=ablation_lab.diagnostics.callback.torch.load", "+callbacks.x.f=evil.ckpt"],
+        "resolves to torch.serialization.load, which is not a class",
+    ),
+    (
+        ["+callbacks.x._target_=lightning.pytorch.callbacks.model_checkpoint.os.system", "+callbacks.x.command=ls"],
+        "which is not a class",
+    ),
+    (["trainer._target_=lightning.pytorch.trainer.trainer.os.system"], "resolves to posix.system"),
+    (["+logger.x._target_=lightning.pytorch.loggers.tensorboard.os.system"], "which is not a class"),
+    (["+callbacks.x._target_=ablation_lab.report.callback.SweepReport"], "which is not a lightning"),
+    (["optim.optimizer._target_=torch.optim.lr_scheduler.LambdaLR"], "which is not a torch.optim"),
+    (["+callbacks.x=${hydra:launcher}"], "callbacks.x._target_=hydra._internal.core_plugins"),
+    (
+        ["+callbacks.x._target_=lightning.pytorch.callbacks.LambdaCallback", "+callbacks.x.on_fit_start._target_=torch.load"],
+        "callbacks.x.on_fit_start._target_=torch.load is not allowed",
+    ),
+    (["+callbacks.x='${oc.decode:\"{_target_: torch.load}\"}'"], "builds config from a string"),
+    # logging sections name no code and open no file
+    (
+        ["+hydra.job_logging.handlers.y={\\(\\):ablation_lab.diagnostics.callback.torch.load,f:evil.ckpt}"],
+        "hydra.job_logging.handlers.y.()=ablation_lab.diagnostics.callback.torch.load is refused",
+    ),
+    (
+        ["+hydra.hydra_logging.handlers.y={\\(\\):torch.save,obj:1,f:RAN}"],
+        "hydra.hydra_logging.handlers.y.()=torch.save is refused",
+    ),
+    (["+hydra.job_logging.formatters.z={\\(\\):os.system}"], "a formatter may not name a factory"),
+    (["+hydra.job_logging.handlers.z={class:logging.handlers.SocketHandler,host:x,port:1}"], "handlers may be"),
+    (["+hydra.job_logging.handlers.z={class:logging.FileHandler,filename:/tmp/x.log}"], "a log file is"),
+    (["hydra.job_logging.handlers.file.mode=w"], "never truncated"),
+    (["hydra.job_logging.handlers.console.stream=ext://os.system"], "a stream is one of"),
+    (["+hydra.job_logging.filters.z={name:x}"], "filters name code"),
+    (["hydra.job_logging.root.level=LOUD"], "unknown log level"),
     # sweeps: every job is checked before the first one runs
     (["data.batch_size=64,0"], "data.batch_size=0 is out of range"),
+    (["data.batch_size=64,32,0", "seed=range(0,250)"], "data.batch_size=0 is out of range"),
     (["activation=relu,relux"], "unknown activation 'relux'"),
     (
         ["-m", "experiment=dropout_rate", "regularization.dropout.p=0.2,1.2"],
@@ -160,8 +196,8 @@ def test_bad_train_input_is_refused_in_one_line(bad_dir, args, message):
     assert not (bad_dir / "PAYLOAD_RAN").exists()
 
 
-def test_the_table_holds_forty_bad_inputs():
-    assert len(BAD_TRAIN) >= 40
+def test_the_table_holds_sixty_bad_inputs():
+    assert len(BAD_TRAIN) >= 60
 
 
 @pytest.fixture(scope="module")

@@ -221,34 +221,51 @@ RESNET = [
 ]
 
 
-@pytest.mark.slow
-def test_kill_9_then_resume_ends_with_the_uninterrupted_runs_metrics(tmp_path):
-    whole = tmp_path / "whole"
-    whole.mkdir()
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> dict:
+    """metrics.json of the RESNET run trained start to end."""
+    whole = tmp_path_factory.mktemp("whole")
     assert ablation_train(whole, *RESNET).returncode == 0
     (done,) = (whole / "logs" / "runs").iterdir()
-    killed = tmp_path / "killed"
-    killed.mkdir()
-    proc = ablation_train(killed, *RESNET, background=True)
-    last = lambda: next((killed / "logs" / "runs").glob("*/checkpoints/last.ckpt"), None)  # noqa: E731
+    return json.loads((done / "metrics.json").read_text())
+
+
+def _stopped_after_an_epoch(folder: Path, sig: int) -> tuple[Path, int]:
+    """Start the RESNET run in `folder`, send `sig` once it has checkpointed an epoch; (run, status)."""
+    proc = ablation_train(folder, *RESNET, background=True)
+    last = lambda: next((folder / "logs" / "runs").glob("*/checkpoints/last.ckpt"), None)  # noqa: E731
     _wait_for(
         lambda: (
-            (killed / "logs" / "runs").exists()
+            (folder / "logs" / "runs").exists()
             and last() is not None
             and torch.load(last(), weights_only=True)["epoch"] >= 1
         )
     )
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    (run,) = (killed / "logs" / "runs").iterdir()
-    assert json.loads((run / "metrics.json").read_text())["status"] == "running"  # the marker a kill leaves
-    resumed = ablation_train(killed, f"ckpt_path={run}/checkpoints/last.ckpt")
+    proc.send_signal(sig)
+    status = proc.wait(timeout=300)
+    (run,) = (folder / "logs" / "runs").iterdir()
+    return run, status
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sig", "status", "record"),
+    [(signal.SIGKILL, -signal.SIGKILL, "running"), (signal.SIGTERM, 143, "interrupted")],
+    ids=["kill-9", "sigterm"],
+)
+def test_a_stopped_run_resumed_ends_with_the_uninterrupted_runs_metrics(
+    tmp_path, uninterrupted, sig, status, record
+):
+    run, exit_status = _stopped_after_an_epoch(tmp_path, sig)
+    assert exit_status == status  # SIGTERM (preemption, `timeout`): 143, never a success
+    assert json.loads((run / "metrics.json").read_text())["status"] == record
+    resumed = ablation_train(tmp_path, f"ckpt_path={run}/checkpoints/last.ckpt")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert [p.name for p in (killed / "logs" / "runs").iterdir()] == [run.name]  # in its own folder
-    after, before = (json.loads((d / "metrics.json").read_text()) for d in (run, done))
-    assert after["status"] == "done" and after["epochs"] == before["epochs"] == 4
-    assert after["metrics"] == before["metrics"]  # exact on CPU: weights, optimizer, RNG, batch order
-    again = ablation_train(killed, f"ckpt_path={run}/checkpoints/last.ckpt")
+    assert [p.name for p in (tmp_path / "logs" / "runs").iterdir()] == [run.name]  # in its own folder
+    after = json.loads((run / "metrics.json").read_text())
+    assert after["status"] == "done" and after["epochs"] == uninterrupted["epochs"] == 4
+    assert after["metrics"] == uninterrupted["metrics"]  # exact on CPU: weights, optimizer, RNG, order
+    again = ablation_train(tmp_path, f"ckpt_path={run}/checkpoints/last.ckpt")
     assert again.returncode == 2 and "finished (status done)" in again.stderr
 
 

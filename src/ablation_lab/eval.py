@@ -19,6 +19,7 @@ from ablation_lab.config.validate import validate
 from ablation_lab.errors import EXIT_FAILED, ConfigError
 from ablation_lab.utils.checkpoints import SafeCheckpointIO, load_checkpoint
 from ablation_lab.utils.cli import CONF_DIR
+from ablation_lab.utils.atomic import write_text_atomic
 from ablation_lab.utils.run_record import one_line
 
 
@@ -69,7 +70,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     results = run(module, datamodule=dm, ckpt_path=cfg.ckpt_path, verbose=False, weights_only=True)[0]
     out = Path(cfg.paths.output_dir)
     record = {"ckpt_path": str(cfg.ckpt_path), "split": cfg.split, "metrics": results}
-    (out / "eval.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_text_atomic(out / "eval.json", json.dumps(record, indent=2) + "\n")
     acc = results.get(f"{cfg.split}/acc", float("nan"))
     print(f"eval: {cfg.ckpt_path}  {cfg.split}/acc={acc:.4f}  ({out / 'eval.json'})")
     return results

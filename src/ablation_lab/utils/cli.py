@@ -16,6 +16,7 @@ from ablation_lab.errors import EXIT_FAILED, EXIT_REFUSED, ConfigError
 from ablation_lab.sweep.launching import resume_overrides, sweep_overrides
 from ablation_lab.utils import run_record
 from ablation_lab.utils.argv import split
+from ablation_lab.utils.atomic import atomic_hydra_files
 from ablation_lab.utils.preflight import check_only_safety, preflight
 from ablation_lab.utils.resolvers import register_resolvers
 from ablation_lab.utils.run_files import print_config_tree
@@ -112,6 +113,7 @@ def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
 
         print_only(config_name, sys.argv[1:])
         return
+    atomic_hydra_files()  # a full disk leaves no 0-byte .hydra/config.yaml
     importlib.import_module(module).hydra_entry()
     if run_record.FAILED:
         sys.exit(EXIT_FAILED)

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.tree import Tree
 
+from ablation_lab.utils.atomic import write_text_atomic
+
 METRICS_FILE = "metrics.json"
 
 
@@ -25,9 +27,7 @@ def write_metrics(run_dir: Path, metrics: dict, choices: dict, extra: dict | Non
         "choices": choices,
         **(extra or {}),
     }
-    path = Path(run_dir) / METRICS_FILE
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    return path
+    return write_text_atomic(Path(run_dir) / METRICS_FILE, json.dumps(record, indent=2) + "\n")
 
 
 def _yaml(node: DictConfig) -> str:
