@@ -135,7 +135,10 @@ BAD_TRAIN = [
         "resolves to torch.serialization.load, which is not a class",
     ),
     (
-        ["+callbacks.x._target_=lightning.pytorch.callbacks.model_checkpoint.os.system", "+callbacks.x.command=ls"],
+        [
+            "+callbacks.x._target_=lightning.pytorch.callbacks.model_checkpoint.os.system",
+            "+callbacks.x.command=ls",
+        ],
         "which is not a class",
     ),
     (["trainer._target_=lightning.pytorch.trainer.trainer.os.system"], "resolves to posix.system"),
@@ -144,7 +147,10 @@ BAD_TRAIN = [
     (["optim.optimizer._target_=torch.optim.lr_scheduler.LambdaLR"], "which is not a torch.optim"),
     (["+callbacks.x=${hydra:launcher}"], "callbacks.x._target_=hydra._internal.core_plugins"),
     (
-        ["+callbacks.x._target_=lightning.pytorch.callbacks.LambdaCallback", "+callbacks.x.on_fit_start._target_=torch.load"],
+        [
+            "+callbacks.x._target_=lightning.pytorch.callbacks.LambdaCallback",
+            "+callbacks.x.on_fit_start._target_=torch.load",
+        ],
         "callbacks.x.on_fit_start._target_=torch.load is not allowed",
     ),
     (["+callbacks.x='${oc.decode:\"{_target_: torch.load}\"}'"], "builds config from a string"),
@@ -158,7 +164,10 @@ BAD_TRAIN = [
         "hydra.hydra_logging.handlers.y.()=torch.save is refused",
     ),
     (["+hydra.job_logging.formatters.z={\\(\\):os.system}"], "a formatter may not name a factory"),
-    (["+hydra.job_logging.handlers.z={class:logging.handlers.SocketHandler,host:x,port:1}"], "handlers may be"),
+    (
+        ["+hydra.job_logging.handlers.z={class:logging.handlers.SocketHandler,host:x,port:1}"],
+        "handlers may be",
+    ),
     (["+hydra.job_logging.handlers.z={class:logging.FileHandler,filename:/tmp/x.log}"], "a log file is"),
     (["hydra.job_logging.handlers.file.mode=w"], "never truncated"),
     (["hydra.job_logging.handlers.console.stream=ext://os.system"], "a stream is one of"),

@@ -6,6 +6,7 @@ other factory keys, crafted run folders)."""
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ WALK = "ablation_lab.diagnostics.callback.torch.load"  # a module that imports t
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -63,7 +66,10 @@ SAVES = "{\\(\\):torch.save,obj:1,f:{tmp}/RAN}"
     [
         [f"+callbacks.x._target_={WALK}", *PICKLE],
         ["+callbacks.x._target_=lightning.pytorch.callbacks.model_checkpoint.torch.load", *PICKLE],
-        ["+hydra.callbacks.x._target_=ablation_lab.report.callback.os.system", "+hydra.callbacks.x.command=x"],
+        [
+            "+hydra.callbacks.x._target_=ablation_lab.report.callback.os.system",
+            "+hydra.callbacks.x.command=x",
+        ],
         ["trainer._target_=lightning.pytorch.trainer.trainer.os.system"],
         ["+logger.x._target_=lightning.pytorch.loggers.tensorboard.os.system", "+logger.x.command=x"],
     ],
@@ -84,7 +90,13 @@ def test_a_target_walked_through_an_allowed_module_is_refused(lab, args):
         ["seed=0", "--config-name", "train", "data.batch_size=0"],
         ["-m", "seed=0", "--info", f"+hydra.job_logging.handlers.y={FACTORY % WALK}"],
     ],
-    ids=["hydra-callback-after-m", "callback-after-multirun", "bad-value-after-m", "after-config-name", "info"],
+    ids=[
+        "hydra-callback-after-m",
+        "callback-after-multirun",
+        "bad-value-after-m",
+        "after-config-name",
+        "info",
+    ],
 )
 def test_overrides_on_either_side_of_a_flag_are_checked(lab, args):
     refused(lab, "ablation-train", *args)
@@ -146,7 +158,8 @@ def _crafted_run(lab: Path, overrides: list[str]) -> Path:
     (run / "checkpoints").mkdir()
     (run / ".hydra" / "overrides.yaml").write_text(json.dumps(overrides))
     (run / "checkpoints" / "last.ckpt").write_bytes((lab / "evil.ckpt").read_bytes())
-    (run / "metrics.json").write_text(json.dumps({"status": "running", "pid": 999999, "host": "elsewhere"}))
+    killed = {"status": "running", "pid": 2**22 + 7, "host": socket.gethostname()}  # its process is gone
+    (run / "metrics.json").write_text(json.dumps(killed))
     return run
 
 
@@ -154,8 +167,12 @@ def _crafted_run(lab: Path, overrides: list[str]) -> Path:
 @pytest.mark.parametrize(
     "overrides",
     [
-        [f"+callbacks.x._target_={WALK}", f"+callbacks.x.f={{tmp}}/evil.ckpt", "+callbacks.x.weights_only=false"],
-        [f"+hydra.job_logging.handlers.y={FACTORY % WALK}".replace("\\", "")],
+        [
+            f"+callbacks.x._target_={WALK}",
+            "+callbacks.x.f={tmp}/evil.ckpt",
+            "+callbacks.x.weights_only=false",
+        ],
+        [f"+hydra.job_logging.handlers.y={FACTORY % WALK}"],  # as Hydra records it, escapes included
         ["+hydra.callbacks.x._target_=os.system", "+hydra.callbacks.x.command=touch {tmp}/RAN"],
         {"not": "a list"},
     ],
@@ -164,7 +181,8 @@ def _crafted_run(lab: Path, overrides: list[str]) -> Path:
 def test_resuming_a_crafted_run_folder_runs_nothing(lab, overrides):
     text = json.dumps(overrides).replace("{tmp}", str(lab))
     run = _crafted_run(lab, json.loads(text))
-    refused(lab, "ablation-train", f"ckpt_path={run}/checkpoints/last.ckpt")
+    proc = refused(lab, "ablation-train", f"ckpt_path={run}/checkpoints/last.ckpt")
+    assert "running now" not in proc.stderr and "cannot read" not in proc.stderr  # refused for its content
 
 
 @pytest.mark.slow
@@ -174,6 +192,15 @@ def test_a_resume_never_changes_or_forks_a_run(lab):
     assert "cannot change it (model.width=32)" in proc.stderr
     proc = refused(lab, "ablation-train", "-m", f"ckpt_path={run}/checkpoints/last.ckpt", "seed=0,1")
     assert "cannot be swept" in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_run_that_is_running_is_not_resumed_twice(lab):
+    run = _crafted_run(lab, ["model.width=16"])
+    live = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+    (run / "metrics.json").write_text(json.dumps(live))
+    proc = refused(lab, "ablation-train", f"ckpt_path={run}/checkpoints/last.ckpt")
+    assert "is running now" in proc.stderr
 
 
 def test_make_tensorboard_serves_only_this_machine():

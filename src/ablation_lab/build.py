@@ -4,6 +4,8 @@
 sweep can be checked before its first run starts.
 """
 
+import os
+
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -24,6 +26,16 @@ def build_model(cfg: DictConfig, plan: RegularizationPlan | None = None) -> nn.M
     """The network of `cfg.model` with `cfg.activation`, regularizer blocks and `cfg.init`."""
     act = build_activation(cfg.activation)
     plan = plan or build_regularization(cfg.get("regularization"))
+    net = _network(cfg, plan, act)
+    _check_fits(net, plan, cfg.model.name)
+    net = apply_init(net, cfg.init, act)
+    if plan.dropout is not None and not _has_dropout(net):  # head, or fc on a net without fc blocks
+        _before_head(net, plan.dropout())
+    return net
+
+
+def _network(cfg: DictConfig, plan: RegularizationPlan, act) -> nn.Module:
+    """The bare network (no init): model class, blocks with the plan's regularizers."""
     blocks = Blocks(
         act,
         plan.batchnorm,
@@ -36,12 +48,50 @@ def build_model(cfg: DictConfig, plan: RegularizationPlan | None = None) -> nn.M
     )
     model_cfg = OmegaConf.masked_copy(cfg.model, [k for k in cfg.model if k != "name"])
     make_net = instantiate(model_cfg, _partial_=True)  # blocks is a Python object, not config
-    net = make_net(in_shape=list(cfg.data.in_shape), num_classes=int(cfg.data.num_classes), blocks=blocks)
-    _check_fits(net, plan, cfg.model.name)
-    net = apply_init(net, cfg.init, act)
-    if plan.dropout is not None and not _has_dropout(net):  # head, or fc on a net without fc blocks
-        _before_head(net, plan.dropout())
-    return net
+    return make_net(in_shape=list(cfg.data.in_shape), num_classes=int(cfg.data.num_classes), blocks=blocks)
+
+
+# Bytes per parameter while training: weights, gradients and two optimizer moments (Adam), float32.
+TRAINING_BYTES_PER_PARAM = 16
+
+
+def _memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_shape(cfg: DictConfig) -> None:
+    """What the network's shape alone tells, without allocating it (built on the meta device): it
+    fits in this machine's memory, and batch norm gets more than one example per batch."""
+    plan = build_regularization(cfg.get("regularization"))
+    with torch.device("meta"):
+        net = _network(cfg, plan, build_activation(cfg.activation))
+    params = sum(p.numel() for p in net.parameters())
+    need, have = params * TRAINING_BYTES_PER_PARAM, _memory()
+    if need > have:
+        raise ConfigError(
+            f"the model has {params:,} parameters (model.width={cfg.model.get('width')}): training needs "
+            f"~{need / 2**30:,.0f} GiB, this machine has {have / 2**30:,.0f} GiB; choose a smaller model"
+        )
+    batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+    if batch_norm and int(cfg.data.batch_size) == 1:
+        raise ConfigError(
+            "data.batch_size=1 with batch norm: a batch of one example has no batch statistics; "
+            "use data.batch_size ≥ 2 or a model without batch norm"
+        )
+
+
+def _check_devices(trainer: DictConfig) -> None:
+    """A number of devices the machine has (CPU processes: its cores; GPUs: those torch sees)."""
+    accelerator, devices = str(trainer.get("accelerator", "auto")), trainer.get("devices", "auto")
+    if not isinstance(devices, int) or devices < 1:
+        return
+    gpus = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    have = torch.cuda.device_count() if gpus else os.cpu_count() or 1
+    if devices > have:
+        kind = "GPUs" if gpus else "CPU cores"
+        raise ConfigError(
+            f"trainer.devices={devices} but this machine has {have} {kind}; use trainer.devices ≤ {have}"
+        )
 
 
 def _has_dropout(net: nn.Module) -> bool:
@@ -78,12 +128,14 @@ def check_config(cfg: DictConfig) -> None:
         fetch(cfg.data.name, str(cfg.data.root))  # a failed download refuses the run before it starts
     build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape)
     build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1]))
+    check_shape(cfg)
     build_model(cfg)
     accelerator = cfg.trainer.get("accelerator", "auto")
     if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
         raise ConfigError(
             f"trainer.accelerator={accelerator} but torch sees no CUDA GPU here; use trainer=cpu"
         )
+    _check_devices(cfg.trainer)
 
 
 # Keys of the data group that the model side reads (declared shape and classes, batch ops).

@@ -17,9 +17,9 @@ from omegaconf import DictConfig, OmegaConf
 from ablation_lab.build import build_datamodule, build_model, build_module, check_config
 from ablation_lab.config.validate import validate
 from ablation_lab.errors import EXIT_FAILED, ConfigError
+from ablation_lab.utils.atomic import write_text_atomic
 from ablation_lab.utils.checkpoints import SafeCheckpointIO, load_checkpoint
 from ablation_lab.utils.cli import CONF_DIR
-from ablation_lab.utils.atomic import write_text_atomic
 from ablation_lab.utils.run_record import one_line
 
 

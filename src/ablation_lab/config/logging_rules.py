@@ -59,7 +59,9 @@ def _check_handler(where: str, handler) -> None:
             value = OmegaConf.to_container(handler, resolve=False)[factory]
             raise _refuse(f"{where}.{factory}", value, "a handler may not name a factory or set attributes")
     if keys - _HANDLER_KEYS:
-        raise _refuse(where, sorted(keys - _HANDLER_KEYS)[0], f"a handler may set only {sorted(_HANDLER_KEYS)}")
+        raise _refuse(
+            where, sorted(keys - _HANDLER_KEYS)[0], f"a handler may set only {sorted(_HANDLER_KEYS)}"
+        )
     raw = OmegaConf.to_container(handler, resolve=False)
     cls = raw.get("class", "logging.StreamHandler")
     if cls not in HANDLER_CLASSES:
@@ -100,7 +102,9 @@ def check_logging_section(section: DictConfig, where: str) -> None:
                     raise _refuse(f"{at}.{name}.()", raw["()"], "a formatter may not name a factory")
                 extra = set(raw) - _FORMATTER_KEYS
                 if extra:
-                    raise _refuse(f"{at}.{name}", sorted(extra)[0], f"a formatter sets only {sorted(_FORMATTER_KEYS)}")
+                    raise _refuse(
+                        f"{at}.{name}", sorted(extra)[0], f"a formatter sets only {sorted(_FORMATTER_KEYS)}"
+                    )
                 if raw.get("class", "logging.Formatter") not in FORMATTER_CLASSES:
                     raise _refuse(f"{at}.{name}.class", raw["class"], "formatters are logging.Formatter")
                 _plain(formatter, f"{at}.{name}")

@@ -33,10 +33,22 @@ PLACES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("trainer", ("lightning.pytorch.trainer.",), ("lightning.pytorch.Trainer",)),
     ("trainer.strategy", ("lightning.pytorch.strategies.",), ("lightning.pytorch.strategies.Strategy",)),
     ("trainer.strategy.timeout", ("datetime",), ("datetime.timedelta",)),
-    ("callbacks.*", ("lightning.pytorch.callbacks.", "ablation_lab."), ("lightning.pytorch.callbacks.Callback",)),
+    (
+        "callbacks.*",
+        ("lightning.pytorch.callbacks.", "ablation_lab."),
+        ("lightning.pytorch.callbacks.Callback",),
+    ),
     ("logger.*", ("lightning.pytorch.loggers.", "ablation_lab."), ("lightning.pytorch.loggers.Logger",)),
-    ("hydra.launcher", ("hydra._internal.core_plugins.", "hydra_plugins."), ("hydra.plugins.launcher.Launcher",)),
-    ("hydra.sweeper", ("hydra._internal.core_plugins.", "hydra_plugins."), ("hydra.plugins.sweeper.Sweeper",)),
+    (
+        "hydra.launcher",
+        ("hydra._internal.core_plugins.", "hydra_plugins."),
+        ("hydra.plugins.launcher.Launcher",),
+    ),
+    (
+        "hydra.sweeper",
+        ("hydra._internal.core_plugins.", "hydra_plugins."),
+        ("hydra.plugins.sweeper.Sweeper",),
+    ),
     ("hydra.sweeper.sampler", ("optuna.samplers.",), ("optuna.samplers.BaseSampler",)),
     ("hydra.sweeper.pruner", ("optuna.pruners.",), ("optuna.pruners.BasePruner",)),
     ("hydra.callbacks.*", ("ablation_lab.report.callback.",), ("hydra.experimental.callback.Callback",)),
@@ -102,7 +114,9 @@ def _child(parent, key, child, where: str, resolve: bool):
     if child is not None and child._is_interpolation():
         text = str(child._value())
         if _NODE_BUILDERS.search(text):
-            raise ConfigError(f"{where}={text} builds config from a string, which could name code; give the values")
+            raise ConfigError(
+                f"{where}={text} builds config from a string, which could name code; give the values"
+            )
         if resolve and not _SCALAR_RESOLVERS.search(text):
             try:
                 value = parent[key]

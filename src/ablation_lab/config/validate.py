@@ -1,14 +1,15 @@
 """Check a composed config (one job) against the schema: every key known, every value of its type
-and range, the knobs consistent with each other, every `_target_` allowed, the logging sections plain. No torch (unless targets are resolved)."""
+and range, the knobs consistent with each other, every `_target_` allowed, the logging sections
+plain. No torch (unless targets are resolved)."""
 
 from dataclasses import replace
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
+from ablation_lab.config.logging_rules import check_logging
 from ablation_lab.config.relations import check_relations
 from ablation_lab.config.schema import knob, known, spec_of
-from ablation_lab.config.logging_rules import check_logging
 from ablation_lab.config.targets import check_resolved_targets, check_targets
 from ablation_lab.errors import ConfigError
 

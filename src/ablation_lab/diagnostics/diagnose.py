@@ -84,6 +84,9 @@ def plot(rows: list[dict], out: Path, title: str, max_panels: int) -> None:
 
     picks = _panels(rows, max_panels)
     values = torch.cat([rows[i]["sample"] for i in picks])
+    values = values[torch.isfinite(values)]  # an init that overflows leaves inf and nan: counted as beyond
+    if values.numel() == 0:
+        values = torch.tensor([-1.0, 1.0])
     lo, hi = torch.quantile(values, 0.001).item(), torch.quantile(values, 0.999).item()
     hi = hi if hi > lo else lo + 1e-6
     ncols = min(5, len(picks))
@@ -93,8 +96,10 @@ def plot(rows: list[dict], out: Path, title: str, max_panels: int) -> None:
         r, sample = rows[i], rows[i]["sample"]
         inside = sample[(sample >= lo) & (sample <= hi)]
         ax.hist(inside.numpy(), bins=50, range=(lo, hi), color="tab:blue", weights=None)
-        beyond = 1 - inside.numel() / max(1, sample.numel())
+        overflow = (~torch.isfinite(sample)).float().mean().item()  # inf or nan: the init overflowed
+        beyond = 1 - inside.numel() / max(1, sample.numel()) - overflow
         note = f", {beyond:.1%} beyond" if beyond >= 0.0005 else ""
+        note += f", {overflow:.0%} inf/nan" if overflow > 0 else ""
         ax.set_title(f"{r['layer']}: mean {r['mean']:.3g}, std {r['std']:.3g}{note}", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_xlabel("activation value", fontsize=7)
@@ -106,7 +111,7 @@ def plot(rows: list[dict], out: Path, title: str, max_panels: int) -> None:
     fig.savefig(out / "activations.png", dpi=100)
     plt.close(fig)
 
-    stds = [max(r["std"], 1e-30) for r in rows]
+    stds = [max(r["std"], 1e-30) if math.isfinite(r["std"]) else math.nan for r in rows]
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     ax.plot(range(1, len(rows) + 1), stds, marker="o", markersize=3)
     if max(stds) / min(stds) > 10:

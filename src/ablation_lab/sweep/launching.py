@@ -5,6 +5,7 @@ launcher or sweeper is installed, and the command line that resumes a killed run
 
 import importlib.util
 import os
+import socket
 from pathlib import Path
 
 import yaml
@@ -89,7 +90,8 @@ def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
             f"its weights start a new run with init=pretrained init.path={ckpt_path}"
         )
     record = previous_record(run_dir)
-    if record and status_of(record) == "running" and os.environ.get("LOCAL_RANK", "0") == "0":
+    alive = record and status_of(record) == "running" and record.get("host") == socket.gethostname()
+    if alive and os.environ.get("LOCAL_RANK", "0") == "0":  # (a DDP process re-entering its own run)
         raise ConfigError(
             f"the run in {run_dir} is running now (pid {record.get('pid')} on {record.get('host')}); "
             "resume it once it has stopped"
@@ -103,7 +105,9 @@ def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
     try:
         listed = yaml.safe_load(recorded.read_text()) or []
     except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"{recorded} cannot be read ({type(err).__name__}); it is not a run's record") from err
+        raise ConfigError(
+            f"{recorded} cannot be read ({type(err).__name__}); it is not a run's record"
+        ) from err
     if not isinstance(listed, list) or not all(isinstance(o, str) for o in listed):
         raise ConfigError(f"{recorded} is not a list of overrides; it is not a run's record")
     original = [o for o in listed if not o.lstrip("+").startswith("ckpt_path=")]

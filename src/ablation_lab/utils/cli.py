@@ -10,8 +10,6 @@ import sys
 import warnings
 from pathlib import Path
 
-from hydra._internal.utils import get_args_parser
-
 from ablation_lab.errors import EXIT_FAILED, EXIT_REFUSED, ConfigError
 from ablation_lab.sweep.launching import resume_overrides, sweep_overrides
 from ablation_lab.utils import run_record

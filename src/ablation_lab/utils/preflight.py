@@ -32,6 +32,7 @@ from ablation_lab.config.targets import check_resolved_targets
 from ablation_lab.config.validate import check_safety, unknown_key, validate
 from ablation_lab.errors import ConfigError, check_choice
 from ablation_lab.sweep.launching import check_plugins
+from ablation_lab.utils.folders import check_folder, check_output_folder
 
 # Keys whose value changes no other check: every value is checked alone, jobs share one composition.
 NEUTRAL_KEYS = ("seed",)
@@ -78,6 +79,10 @@ def _hydra() -> Hydra:
 
 def _check_group_values(override) -> None:
     group = override.key_or_group
+    if not group.lstrip("+~"):
+        raise ConfigError(
+            f"cannot read the override '{override.input_line}': it names no key (write key=value)"
+        )
     if override.is_delete():
         return
     valid = _hydra().config_loader.get_group_options(group)
@@ -158,14 +163,28 @@ def _compose(config_name: str, job: list[str]) -> DictConfig:
         raise ConfigError(" ".join(lines[:2])) from err
 
 
-def _check_writable(cfg: DictConfig) -> None:
-    """The log folder (or the nearest folder above it that exists) must be writable."""
-    folder = Path(str(cfg.paths.log_dir)).absolute()
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+def _check_folders(cfg: DictConfig, overrides) -> None:
+    """paths.log_dir, and a run or sweep folder given by hand (utils/folders.py)."""
+    if "paths" in cfg:
+        check_folder("paths.log_dir", str(cfg.paths.log_dir))
+    for o in overrides:
+        key = o.key_or_group.lstrip("+~")
+        if key in ("hydra.run.dir", "hydra.sweep.dir") and not o.is_delete():
+            values = list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]
+            for value in values:
+                check_output_folder(key, str(value), "run" if key == "hydra.run.dir" else "sweep")
+
+
+# Groups and entries a command line may delete (~key): the rest are needed by every run.
+DELETABLE = ("callbacks.", "logger.", "hydra.callbacks.", "tags", "experiment", "hparams_search", "debug")
+
+
+def _check_deletion(override) -> None:
+    key = override.key_or_group
+    if override.is_delete() and not (key in ("callbacks", "logger") or key.startswith(DELETABLE)):
         raise ConfigError(
-            f"paths.log_dir='{cfg.paths.log_dir}' cannot be written ({existing} is read-only); "
-            f"pass paths.log_dir=<a writable folder>"
+            f"~{key}: {key} cannot be removed, every run needs it; set it instead ({key}=<value>); "
+            "what may be removed: an entry of callbacks or logger (e.g. ~callbacks.diagnostics)"
         )
 
 
@@ -192,7 +211,9 @@ def _check_neutral(values: dict[str, set[str]]) -> None:
             knob(key, parser.parse_override(f"{key}={string}").value())
 
 
-def check_only_safety(conf_dir: Path, config_name: str, args: list[str], config_dir: str | None = None) -> None:
+def check_only_safety(
+    conf_dir: Path, config_name: str, args: list[str], config_dir: str | None = None
+) -> None:
     """For commands that print instead of running (--help, --cfg, --info, completion): the command
     line composes, and nothing in it names code or a file (Hydra sets up logging from it)."""
     _parse(args)
@@ -220,6 +241,8 @@ def preflight(
     else the distinct composed jobs (Hydra's section included), with every job's overrides.
     `deep_check` ("module:function") is the tool's torch-side check of one composed job."""
     overrides = _parse(args)
+    for o in overrides:
+        _check_deletion(o)
     with hydra_context(conf_dir, config_dir):
         for o in overrides:
             _check_group_values(o)
@@ -233,8 +256,7 @@ def preflight(
             with _as_hydra_config(cfg):  # again, with ${hydra:...} resolving as in the run
                 check_safety(cfg)
         check_plugins(jobs[0])
-        if "paths" in jobs[0]:
-            _check_writable(jobs[0])
+        _check_folders(jobs[0], overrides)
         module, _, function = deep_check.partition(":")
         check = getattr(importlib.import_module(module), function)  # torch: once the schema holds
         for cfg in jobs:

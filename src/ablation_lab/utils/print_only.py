@@ -11,7 +11,11 @@ from ablation_lab.utils.cli import CONF_DIR
 def print_only(config_name: str, argv: list[str]) -> None:
     """Run Hydra's command line on `config_name` for a command that only prints; the project's
     --help is printed directly (Hydra would list every config group first: seconds, unused)."""
-    if argv and argv[0] in ("--help", "-h") and not any(a.lstrip("+~").startswith("hydra.help") for a in argv):
+    if (
+        argv
+        and argv[0] in ("--help", "-h")
+        and not any(a.lstrip("+~").startswith("hydra.help") for a in argv)
+    ):
         from ablation_lab.utils.help_text import project_help
 
         print(project_help(config_name))

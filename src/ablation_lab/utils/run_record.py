@@ -95,7 +95,9 @@ def run_recorded(tool: str, cfg: DictConfig, fit: Callable[[DictConfig], dict], 
         what, status = interruption
         if not finished(cfg.paths.output_dir):  # an interrupt after the run recorded `done` changes nothing
             _record(cfg, overrides, "interrupted", what)
-            log.error("run interrupted (%s); resume: ablation-train ckpt_path=<run>/checkpoints/last.ckpt", what)
+            log.error(
+                "run interrupted (%s); resume: ablation-train ckpt_path=<run>/checkpoints/last.ckpt", what
+            )
         raise SystemExit(status) from None
     except Exception as err:
         status = "diverged" if isinstance(err, Diverged) else "failed"
