@@ -58,14 +58,14 @@ def _check_handler(where: str, handler) -> None:
         if factory in keys:
             value = OmegaConf.to_container(handler, resolve=False)[factory]
             raise _refuse(f"{where}.{factory}", value, "a handler may not name a factory or set attributes")
-    if keys - _HANDLER_KEYS:
-        raise _refuse(
-            where, sorted(keys - _HANDLER_KEYS)[0], f"a handler may set only {sorted(_HANDLER_KEYS)}"
-        )
     raw = OmegaConf.to_container(handler, resolve=False)
     cls = raw.get("class", "logging.StreamHandler")
     if cls not in HANDLER_CLASSES:
         raise _refuse(f"{where}.class", cls, f"handlers may be {', '.join(HANDLER_CLASSES)}")
+    if keys - _HANDLER_KEYS:
+        raise _refuse(
+            where, sorted(keys - _HANDLER_KEYS)[0], f"a handler may set only {sorted(_HANDLER_KEYS)}"
+        )
     if "stream" in raw and raw["stream"] not in STREAMS:
         raise _refuse(f"{where}.stream", raw["stream"], f"a stream is one of {', '.join(STREAMS)}")
     if cls == "logging.FileHandler":
