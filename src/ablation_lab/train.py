@@ -24,6 +24,7 @@ from ablation_lab.utils.checkpoints import BestWeights, SafeCheckpointIO, checkp
 from ablation_lab.utils.choices import chosen_options, hparams_row, override_values
 from ablation_lab.utils.cli import CONF_DIR
 from ablation_lab.utils.run_files import print_config_tree, write_metrics
+from ablation_lab.utils.progress import ProgressLine
 from ablation_lab.utils.run_record import Diverged, multirun, run_recorded
 from ablation_lab.utils.tb_views import results_layout, session_end, session_start
 
@@ -52,6 +53,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     out = Path(cfg.paths.output_dir)
     callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", sweep)
     callbacks += plan_callbacks(module.plan)
+    callbacks.append(ProgressLine(job=HydraConfig.get().job.num) if sweep else ProgressLine(every_s=None))
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     placement = {}
     gpu = job_gpu(str(cfg.trainer.get("accelerator", "auto")), _launcher())

@@ -5,7 +5,9 @@ For a sweep, the launching process also fixes the sweep folder and each job's sh
 (sweep/launching.py); `ckpt_path=<run>/checkpoints/last.ckpt` resumes that run in its folder."""
 
 import importlib
+import os
 import signal
+import time
 import sys
 import warnings
 from pathlib import Path
@@ -16,6 +18,7 @@ from ablation_lab.utils import run_record
 from ablation_lab.utils.argv import split
 from ablation_lab.utils.atomic import atomic_hydra_files
 from ablation_lab.utils.preflight import check_only_safety, preflight
+from ablation_lab.utils.progress_env import SWEEP_JOBS, SWEEP_START
 from ablation_lab.utils.resolvers import register_resolvers
 from ablation_lab.utils.run_files import print_config_tree
 
@@ -81,6 +84,7 @@ def _command_line(tool: str, config_name: str, deep_check: str, argv: list[str])
         overrides += quote_paths(sweep_overrides(overrides, jobs[0], jobs.overrides))
         print_config_tree(jobs[0])  # once for the sweep: its jobs print one line each
         print(f"{tool}: a sweep of {len(jobs.overrides)} jobs", file=sys.stderr)
+        os.environ[SWEEP_JOBS], os.environ[SWEEP_START] = str(len(jobs.overrides)), str(time.time())
     return [*line.flags, *overrides], False
 
 
