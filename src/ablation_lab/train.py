@@ -23,8 +23,8 @@ from ablation_lab.sweep.threads import apply_threads, job_gpu
 from ablation_lab.utils.checkpoints import BestWeights, SafeCheckpointIO, checkpoint_callbacks, make_lean
 from ablation_lab.utils.choices import chosen_options, hparams_row, override_values
 from ablation_lab.utils.cli import CONF_DIR
-from ablation_lab.utils.run_files import print_config_tree, write_metrics
 from ablation_lab.utils.progress import ProgressLine
+from ablation_lab.utils.run_files import print_config_tree, write_metrics
 from ablation_lab.utils.run_record import Diverged, multirun, run_recorded
 from ablation_lab.utils.tb_views import results_layout, session_end, session_start
 

@@ -7,8 +7,8 @@ For a sweep, the launching process also fixes the sweep folder and each job's sh
 import importlib
 import os
 import signal
-import time
 import sys
+import time
 import warnings
 from pathlib import Path
 
