@@ -163,7 +163,7 @@ def test_stochastic_depth_survival_rate_linear_decay_and_deterministic_eval():
     assert kept == pytest.approx(0.5, abs=0.015)
     net = ResNet((3, 8, 8), 10, blocks, depth=20).eval()
     x = torch.randn(4, 3, 8, 8)
-    assert torch.equal(net(x), net(x))
+    torch.testing.assert_close(net(x), net(x), rtol=0, atol=1e-6)  # a dropped block moves it by ≫ 1e-3
 
 
 def test_fractional_max_pool_replaces_pooling_and_refuses_models_without_it():
