@@ -37,16 +37,19 @@ def test_single_run_writes_metrics_events_checkpoints_and_reports(tmp_path):
     record = json.loads((run_dir / "metrics.json").read_text())
     assert record["choices"] | {} == record["choices"] and record["choices"]["activation"] == "tanh"
     assert record["choices"]["init"] == "xavier_normal" and record["choices"]["seed"] == 0
-    for key in ("train/loss", "train/acc", "val/loss", "val/acc", "val/acc_best", "test/acc"):
-        assert 0.0 <= record["metrics"][key] <= 10.0, key
-    assert record["metrics"]["val/acc_best"] > 0.5
+    metrics = record["metrics"]
+    for key in ("train/loss", "train/acc", "val/loss", "val/acc", "val/acc_best", "test/loss", "test/acc"):
+        logged = tb_events.scalars(run_dir, key)  # what TensorBoard shows for the run
+        assert metrics[key] == pytest.approx(logged[-1], rel=1e-6), key  # the record says the same
+        assert metrics[key] > 0 and (metrics[key] <= 1 or key.endswith("loss")), key
+    val_acc = tb_events.scalars(run_dir, "val/acc")
+    assert len(val_acc) == 2 and metrics["val/acc_best"] == pytest.approx(max(val_acc))
+    assert metrics["val/acc_best"] > 0.5  # tanh + Xavier learns digits in 2 epochs
     assert {p.name for p in (run_dir / "checkpoints").iterdir()} >= {"last.ckpt"}
     assert (run_dir / ".hydra" / "config.yaml").is_file() and (
         run_dir / ".hydra" / "overrides.yaml"
     ).is_file()
     assert set(torch.load(run_dir / "preprocess.pt")) == {"shift", "scale"}  # standardize's statistics
-    assert len(tb_events.scalars(run_dir, "val/acc")) == 2
-    assert tb_events.scalars(run_dir, "val/acc_best")[-1] == pytest.approx(record["metrics"]["val/acc_best"])
 
 
 def test_two_regularizers_and_a_swept_knob_from_the_command_line(tmp_path):

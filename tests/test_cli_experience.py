@@ -110,7 +110,8 @@ def test_csv_logger_alone_and_beside_tensorboard(make_cfg, tmp_path):
 def test_the_checkpoint_policy_writes_what_it_says_and_tests_the_best_weights(
     make_cfg, tmp_path, policy, files
 ):
-    metrics = train(make_cfg(f"checkpoints={policy}", "trainer.max_epochs=3", fast=False))
+    # threads pinned: threads=auto picks by load, and different thread counts train to different weights
+    metrics = train(make_cfg(f"checkpoints={policy}", "trainer.max_epochs=3", "threads=1", fast=False))
     folder = tmp_path / "checkpoints"
     written = (
         {p.name.split("-")[0].removesuffix(".ckpt") for p in folder.iterdir()} if folder.exists() else set()
@@ -119,7 +120,7 @@ def test_the_checkpoint_policy_writes_what_it_says_and_tests_the_best_weights(
     if "last" in files:  # a finished run's last.ckpt holds its weights, not the optimizer's state
         last = torch.load(folder / "last.ckpt", weights_only=True)
         assert "state_dict" in last and "optimizer_states" not in last
-    reference = train(make_cfg("checkpoints=both", "trainer.max_epochs=3", fast=False))
+    reference = train(make_cfg("checkpoints=both", "trainer.max_epochs=3", "threads=1", fast=False))
     assert metrics["test/acc"] == reference["test/acc"]  # the same best weights, on disk or in memory
 
 

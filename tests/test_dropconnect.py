@@ -40,11 +40,13 @@ def test_training_output_averages_to_the_eval_output():
 
 
 def test_per_example_masks_differ_between_examples_and_per_batch_masks_do_not():
+    # Tolerances, not equality: a batched matmul may sum rows in a thread-dependent order (2.98e-07
+    # apart with 2 threads). Outputs are O(1); a different mask moves a row by ~0.1 or more.
     x = torch.randn(1, 200).expand(6, 200)
     out = linear(per_example=True).train()(x)
-    assert all(not torch.allclose(out[0], out[i]) for i in range(1, 6))
+    assert min((out[0] - out[i]).abs().max().item() for i in range(1, 6)) > 1e-2
     shared = linear(per_example=False).train()(x)
-    assert all(torch.equal(shared[0], shared[i]) for i in range(1, 6))
+    assert max((shared[0] - shared[i]).abs().max().item() for i in range(1, 6)) < 1e-5
 
 
 def test_per_example_linear_equals_one_masked_layer_per_example():

@@ -107,16 +107,6 @@ def test_alpha_dropout_keeps_selu_mean_and_variance():
     assert out.var().item() == pytest.approx(h.var().item(), rel=0.02)
 
 
-def test_label_smoothing_target_vector():
-    """ε=0.04 over 4 classes, true class 2 → [0.01, 0.01, 0.97, 0.01]."""
-    eps = plan(label_smoothing={"epsilon": 0.04}).label_smoothing
-    logits = torch.randn(1, 4)
-    smoothed = torch.nn.functional.cross_entropy(logits, torch.tensor([2]), label_smoothing=eps)
-    target = torch.tensor([[0.01, 0.01, 0.97, 0.01]])
-    manual = -(target * logits.log_softmax(-1)).sum()
-    torch.testing.assert_close(smoothed, manual)
-
-
 def test_confidence_penalty_subtracts_beta_times_entropy():
     from ablation_lab.module import ClassifierModule
 
@@ -128,25 +118,6 @@ def test_confidence_penalty_subtracts_beta_times_entropy():
     torch.testing.assert_close(
         module.loss(logits, y), torch.nn.functional.cross_entropy(logits, y) - 0.5 * entropy
     )
-
-
-def test_mixup_lambda_follows_beta_and_soft_targets_sum_to_one():
-    from torchvision.transforms.v2 import MixUp
-
-    torch.manual_seed(0)
-    alpha = plan(mixup={"alpha": 0.4}).mixup_alpha
-    mix = MixUp(alpha=alpha, num_classes=10)
-    x, y = torch.zeros(2, 1, 2, 2), torch.tensor([0, 1])
-    x[0] = 1.0
-    lams = []
-    for _ in range(3000):
-        xm, ym = mix(x, y)
-        torch.testing.assert_close(ym.sum(-1), torch.ones(2))
-        lams.append(xm[0, 0, 0, 0].item())  # image 0 is λ·1 + (1−λ)·0 (its partner is image 1)
-    lams = torch.tensor(lams)
-    a = alpha  # Beta(α, α): mean 1/2, variance 1/(4(2α+1))
-    assert lams.mean().item() == pytest.approx(0.5, abs=0.02)
-    assert lams.var().item() == pytest.approx(1 / (4 * (2 * a + 1)), rel=0.08)
 
 
 def test_stochastic_depth_survival_rate_linear_decay_and_deterministic_eval():
@@ -163,7 +134,7 @@ def test_stochastic_depth_survival_rate_linear_decay_and_deterministic_eval():
     assert kept == pytest.approx(0.5, abs=0.015)
     net = ResNet((3, 8, 8), 10, blocks, depth=20).eval()
     x = torch.randn(4, 3, 8, 8)
-    assert torch.equal(net(x), net(x))
+    torch.testing.assert_close(net(x), net(x), rtol=0, atol=1e-6)  # a dropped block moves it by ≫ 1e-3
 
 
 def test_fractional_max_pool_replaces_pooling_and_refuses_models_without_it():
