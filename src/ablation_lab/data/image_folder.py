@@ -47,6 +47,18 @@ def _images(folder: Path) -> list[Path]:
     return found
 
 
+def class_folders(root) -> int:
+    """`${class_folders:${.root}}`, data=image_folder's default num_classes: the number of class
+    folders under `root`; at least 2, so that the preflight (not the schema) names a bad folder."""
+    base = Path(str(root)) if root else None
+    if base is None or not base.is_dir():
+        return 2
+    top = _folders(base)
+    if {p.name for p in top} == {"train", "test"}:
+        top = _folders(base / "train")
+    return max(2, len(top))
+
+
 def list_images(root: str) -> Listing:
     """The class folders and images under `root`; refuses a layout a classifier cannot train on."""
     base = Path(root)

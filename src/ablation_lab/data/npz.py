@@ -7,6 +7,7 @@ a run reads the images.
 """
 
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,33 @@ def info(path: str) -> DataInfo:
         raise ConfigError(f"data.path='{path}' holds no images")
     n_test = pairs["test"][0][0] if "test" in pairs else None
     return DataInfo(pairs["train"][0][0], n_test, shapes["train"], (int(labels.min()), int(labels.max())))
+
+
+@lru_cache(maxsize=8)
+def _cached_info(path: str, size: int, mtime_ns: int) -> DataInfo | None:
+    try:
+        return info(path)
+    except ConfigError:
+        return None  # the preflight's check_data reads the file again and names what is wrong
+
+
+def _info_or_none(path) -> DataInfo | None:
+    if not path or not Path(str(path)).is_file():
+        return None
+    stat = Path(str(path)).stat()
+    return _cached_info(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def npz_shape(path) -> list[int]:
+    """`${npz_shape:${.path}}`, data=npz's default in_shape: C, H, W read from the file's header."""
+    found = _info_or_none(path)
+    return list(found.shape) if found else [1, 28, 28]
+
+
+def npz_classes(path) -> int:
+    """`${npz_classes:${.path}}`, data=npz's default num_classes: the largest label + 1 (at least 2)."""
+    found = _info_or_none(path)
+    return max(2, found.labels[1] + 1) if found else 10
 
 
 def load(path: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
