@@ -40,10 +40,12 @@ def mismatched_checkpoint(good: Path, path: Path) -> Path:
     return path
 
 
-def npz_with_objects(path: Path) -> Path:
-    """An .npz whose `images` is an object array: reading it would unpickle."""
+def npz_with_objects(path: Path, marker: Path | None = None) -> Path:
+    """An .npz whose `images` is an object array: reading it would unpickle (and, given `marker`,
+    create that file)."""
     images = np.empty(2, dtype=object)
-    images[0], images[1] = np.zeros((4, 4), np.uint8), "not an image"
+    images[0] = np.zeros((4, 4), np.uint8)
+    images[1] = _RunsCommand(f"touch {marker}") if marker else "not an image"
     np.savez(path, images=images, labels=np.arange(2))
     return path
 
