@@ -28,7 +28,7 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def write_cifar100(root: Path, n_train: int = 40, n_test: int = 12, seed: int = 0) -> dict:
+def write_cifar100(root: Path, n_train: int = 120, n_test: int = 12, seed: int = 0) -> dict:
     """cifar-100-python pickles (fine and coarse labels); returns the (file, md5) attributes to patch."""
     rng = np.random.default_rng(seed)
     base = root / "cifar-100-python"
