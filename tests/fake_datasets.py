@@ -28,7 +28,7 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def write_cifar100(root: Path, n_train: int = 40, n_test: int = 12, seed: int = 0) -> dict:
+def write_cifar100(root: Path, n_train: int = 120, n_test: int = 12, seed: int = 0) -> dict:
     """cifar-100-python pickles (fine and coarse labels); returns the (file, md5) attributes to patch."""
     rng = np.random.default_rng(seed)
     base = root / "cifar-100-python"
@@ -82,3 +82,37 @@ def write_cifar10(root: Path, per_batch: int = 12, seed: int = 0) -> dict:
         "test_list": [["test_batch", _md5(base / "test_batch")]],
         "meta": {"filename": "batches.meta", "key": "label_names", "md5": _md5(base / "batches.meta")},
     }
+
+
+def write_image_folder(
+    root: Path, classes=("cat", "dog"), per_class: int = 10, split: str | None = None, seed: int = 0
+) -> Path:
+    """PNG and JPEG files of varied sizes, one folder per class (under root/<split>/ if given);
+    class i is brighter than class i-1, so a model can tell them apart."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    base = root / split if split else root
+    for c, name in enumerate(classes):
+        (base / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            pixels = rng.normal(60 + 120 * c / max(1, len(classes) - 1), 20, (10 + i % 5, 12, 3))
+            image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+            image.save(base / name / f"{i:03d}.{'png' if i % 2 else 'jpg'}")
+    return root
+
+
+def write_npz(
+    path: Path, n: int = 60, hw=(8, 8), channels: int | None = None, classes: int = 3, n_test: int = 0, seed=0
+) -> Path:
+    """`images` (uint8, N×H×W or N×H×W×C) and `labels` (0..classes-1), plus test_* when n_test."""
+    rng = np.random.default_rng(seed)
+    shape = (*hw, channels) if channels else tuple(hw)
+    arrays = {}
+    for prefix, count in (("", n), ("test_", n_test)):
+        if count:
+            arrays[f"{prefix}images"] = rng.integers(0, 256, (count, *shape), dtype=np.uint8)
+            arrays[f"{prefix}labels"] = np.arange(count) % classes
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+    return path

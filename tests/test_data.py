@@ -66,7 +66,7 @@ def test_cifar100_format_loads_through_torchvision(tmp_path, monkeypatch):
         monkeypatch.setattr(tvd.CIFAR100, attr, value)
     dm = TensorDataModule("cifar100", root=str(tmp_path), val_fraction=0.1)
     dm.setup()
-    assert dm.train.x.shape == (36, 3, 32, 32) and dm.test.y.tolist() == list(range(12))
+    assert dm.train.x.shape == (108, 3, 32, 32) and dm.test.y.tolist() == list(range(12))
 
 
 def test_svhn_format_loads_through_torchvision_with_label_10_as_0(tmp_path, monkeypatch):

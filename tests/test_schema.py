@@ -26,8 +26,13 @@ def test_every_option_of_every_group_passes_the_schema(option):
         extra = ["init.path=README.md"] if option == "init=pretrained" else []
         cfg = compose("train", overrides=[option, *extra], return_hydra_config=True)
     GlobalHydra.instance().clear()
-    if option == "init=pretrained":
-        with pytest.raises(ConfigError, match="init.path='README.md' is not a checkpoint"):
+    needs = {
+        "init=pretrained": "init.path='README.md' is not a checkpoint",
+        "data=image_folder": "data=image_folder needs data.root=<folder",
+        "data=npz": "data=npz needs data.path=<file.npz>",
+    }
+    if option in needs:
+        with pytest.raises(ConfigError, match=needs[option]):
             validate(cfg)
     else:
         validate(cfg)

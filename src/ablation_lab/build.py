@@ -11,7 +11,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from ablation_lab.data.sources import check_root, fetch
+from ablation_lab.data.checks import check_data
 from ablation_lab.errors import ConfigError
 from ablation_lab.models.blocks import Blocks
 from ablation_lab.techniques.activations import build_activation
@@ -123,9 +123,6 @@ def check_config(cfg: DictConfig) -> None:
     """Raise ConfigError for what only torch can tell (the second stage of the CLIs' preflight,
     after the schema): the model builds with its regularizers and init, the data can be found,
     the accelerator exists. Building a run checks the same things again on its way."""
-    check_root(cfg.data.name, cfg.data.root, bool(cfg.data.download))
-    if cfg.data.download and cfg.data.name != "digits":
-        fetch(cfg.data.name, str(cfg.data.root))  # a failed download refuses the run before it starts
     build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape)
     build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1]))
     check_shape(cfg)
@@ -136,10 +133,11 @@ def check_config(cfg: DictConfig) -> None:
             f"trainer.accelerator={accelerator} but torch sees no CUDA GPU here; use trainer=cpu"
         )
     _check_devices(cfg.trainer)
+    check_data(cfg.data)  # found, intact, real sizes fit the splits; last: an image folder is decoded once
 
 
-# Keys of the data group that the model side reads (declared shape and classes, batch ops).
-MODEL_SIDE_DATA_KEYS = ("in_shape", "num_classes", "augment", "augment_args", "tta")
+# Keys of the data group that only the model side reads (batch ops).
+MODEL_SIDE_DATA_KEYS = ("augment", "augment_args", "tta")
 
 
 def build_datamodule(cfg: DictConfig):

@@ -93,6 +93,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         "best_checkpoint": best,
         "epochs": trainer.current_epoch,
         "hparams": hparams,
+        "data_fingerprint": dm.fingerprint,  # a report pools only runs made on the same data
     }
     for callback in callbacks:  # e.g. the diagnostics' step-0 numbers
         extra |= callback.metrics_json() if hasattr(callback, "metrics_json") else {}

@@ -4,7 +4,7 @@ metric. Pure config arithmetic: no torch, no data loading."""
 
 from omegaconf import DictConfig
 
-from ablation_lab.data.splits import DATASET_SIZES, split_sizes
+from ablation_lab.data.splits import EMBEDDED_SIZES, check_split_sizes
 from ablation_lab.errors import ConfigError
 
 
@@ -13,6 +13,7 @@ def check_relations(cfg: DictConfig) -> None:
     if "data" in cfg:
         _check_splits(cfg.data)
         _check_patches(cfg)
+        _check_source(cfg.data)
     if "init" in cfg and cfg.init.get("name") == "pretrained" and not cfg.init.get("path"):
         raise ConfigError("init=pretrained needs init.path=<run>/checkpoints/last.ckpt")
     regularization = cfg.get("regularization") or {}
@@ -37,32 +38,21 @@ def check_relations(cfg: DictConfig) -> None:
 
 
 def _check_splits(data: DictConfig) -> None:
-    n, n_test = DATASET_SIZES[data.name]
-    sizes = split_sizes(
-        n, n_test is not None, data.val_fraction, data.test_fraction, data.train_fraction, data.train_size
-    )
-    if n_test is None and sizes.available <= 0:
+    """The embedded dataset's splits, by its known size; a dataset read from files is measured by
+    the torch-side check (data/inspect.py), since a folder may hold fewer images than the official set."""
+    if data.name in EMBEDDED_SIZES:
+        n, n_test = EMBEDDED_SIZES[data.name]
+        check_split_sizes(data, n, n_test, data.name)
+
+
+def _check_source(data: DictConfig) -> None:
+    """A user's data names where it lies: image_folder a folder, npz a file."""
+    if data.name == "image_folder" and not data.get("root"):
         raise ConfigError(
-            f"data.val_fraction={data.val_fraction} + data.test_fraction={data.test_fraction} leave no "
-            f"training images of the {n} in {data.name}"
+            "data=image_folder needs data.root=<folder with one sub-folder of PNG/JPEG per class>"
         )
-    if data.train_size is not None and data.train_size > sizes.available:
-        raise ConfigError(
-            f"data.train_size={data.train_size} but {data.name} has {sizes.available} training images "
-            f"after validation{'' if n_test else ' and test'}; choose at most {sizes.available}"
-        )
-    if sizes.train < data.num_classes:
-        setting = (
-            f"data.train_size={data.train_size}"
-            if data.train_size
-            else f"data.train_fraction={data.train_fraction}"
-        )
-        raise ConfigError(
-            f"{setting} leaves {sizes.train} training images, fewer than the {data.num_classes} classes of "
-            f"{data.name}"
-        )
-    if sizes.val < 1 or (n_test is None and sizes.test < 1):
-        raise ConfigError(f"data.val_fraction / data.test_fraction leave an empty split of {data.name}")
+    if data.name == "npz" and not data.get("path"):
+        raise ConfigError("data=npz needs data.path=<file.npz> holding arrays images (uint8) and labels")
 
 
 def _check_patches(cfg: DictConfig) -> None:

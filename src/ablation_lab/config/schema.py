@@ -28,7 +28,7 @@ from ablation_lab.config.knobs import (
     Strs,
 )
 
-DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "svhn")
+DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "svhn", "image_folder", "npz")
 PREPROCESSINGS = (
     "none",
     "scale01",
@@ -71,7 +71,9 @@ KNOBS: dict[str, Knob] = {
     # data
     "data._target_": Str(),
     "data.name": Choice(*DATASETS),
-    "data.root": Str(),
+    "data.root": Str(nullable=True),
+    "data.path": Str(nullable=True),
+    "data.cache_dir": Str(),
     "data.download": Bool(),
     "data.batch_size": Int(1),
     "data.eval_batch_size": Int(1),

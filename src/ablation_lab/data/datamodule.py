@@ -3,7 +3,10 @@
 Splits are drawn with `split_seed` (fixed, not the run seed) so every run of a sweep validates
 and tests on the same images. Preprocessing statistics are fitted on the training split only.
 Knob values are checked by the config schema (config/schema.py) before a datamodule is built.
+`fingerprint` identifies the data itself, so that a report never pools runs made on different data.
 """
+
+import hashlib
 
 import lightning as L
 import torch
@@ -11,13 +14,28 @@ from torch import nn
 
 from ablation_lab.data.loader import BatchLoader
 from ablation_lab.data.sources import Split, load_source
-from ablation_lab.data.splits import split_sizes
+from ablation_lab.data.splits import check_split_sizes
 from ablation_lab.errors import ConfigError
 from ablation_lab.techniques.preprocessing import fit_preprocess
 
 
 def _take(split: Split, idx: torch.Tensor) -> Split:
     return Split(split.x[idx], split.y[idx])
+
+
+def fingerprint(train: Split, test: Split | None) -> str:
+    """sha256 over the whole dataset as loaded (uint8 images N×C×H×W, int64 labels; official train
+    split, then test): the same images and labels give the same value whatever file format held them."""
+    digest = hashlib.sha256()
+    for split in (train, test):
+        if split is None:
+            digest.update(b"no test split")
+            continue
+        x, y = split.x.cpu().contiguous().numpy(), split.y.cpu().to(torch.int64).contiguous().numpy()
+        digest.update(f"{tuple(x.shape)} {x.dtype} {len(y)}".encode())
+        digest.update(memoryview(x).cast("B"))
+        digest.update(memoryview(y).cast("B"))
+    return f"sha256:{digest.hexdigest()}"
 
 
 class TensorDataModule(L.LightningDataModule):
@@ -37,8 +55,14 @@ class TensorDataModule(L.LightningDataModule):
         whiten_eps: float = 1e-3,
         train_fraction: float = 1.0,
         train_size: int | None = None,
+        path: str | None = None,
+        cache_dir: str = "data/cache",
+        in_shape: list[int] | None = None,
+        num_classes: int | None = None,
     ) -> None:
         super().__init__()
+        self.path, self.cache_dir, self.in_shape, self.num_classes = path, cache_dir, in_shape, num_classes
+        self.fingerprint: str | None = None  # known once loaded
         self.train_fraction, self.train_size, self.whiten_eps = train_fraction, train_size, whiten_eps
         self.name, self.root, self.download = name, root, download
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
@@ -61,17 +85,12 @@ class TensorDataModule(L.LightningDataModule):
             )
 
     def _load(self) -> None:
-        full_train, test = load_source(self.name, self.root, False)
+        options = {"path": self.path, "in_shape": self.in_shape, "cache_dir": self.cache_dir}
+        full_train, test = load_source(self.name, self.root, False, **options)
+        self.fingerprint = fingerprint(full_train, test)
         g = torch.Generator().manual_seed(self.split_seed)
         order = torch.randperm(len(full_train.y), generator=g)
-        sizes = split_sizes(
-            len(order),
-            test is not None,
-            self.val_fraction,
-            self.test_fraction,
-            self.train_fraction,
-            self.train_size,
-        )
+        sizes = check_split_sizes(self, len(order), None if test is None else len(test.y), self.name)
         if test is None:
             test, order = _take(full_train, order[: sizes.test]), order[sizes.test :]
         self.val = _take(full_train, order[: sizes.val])

@@ -2,6 +2,7 @@
 
 Torchvision datasets are read through torchvision's own classes (so `root` and `download` behave
 as users know them), then their `.data` arrays are taken whole instead of decoding per sample.
+A user's data comes as a folder of class folders (image_folder.py) or one .npz file (npz.py).
 """
 
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ablation_lab.data import image_folder, npz
 from ablation_lab.errors import ConfigError, check_choice
 
 
@@ -23,7 +25,7 @@ class Split:
     y: torch.Tensor
 
 
-def _digits(root: str, download: bool) -> tuple[Split, Split | None]:
+def _digits(root: str, download: bool, **_) -> tuple[Split, Split | None]:
     """scikit-learn's 1797 8×8 digits (0..16 grey levels), scaled to 0..255; no official test split."""
     from sklearn.datasets import load_digits
 
@@ -46,7 +48,7 @@ def _open(cls, name: str, root: str, download: bool, **kwargs):
 
 
 def _mnist_like(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
-    def load(root: str, download: bool) -> tuple[Split, Split]:
+    def load(root: str, download: bool, **_) -> tuple[Split, Split]:
         import torchvision.datasets as tvd
 
         cls = getattr(tvd, cls_name)
@@ -57,7 +59,7 @@ def _mnist_like(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
 
 
 def _cifar(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
-    def load(root: str, download: bool) -> tuple[Split, Split]:
+    def load(root: str, download: bool, **_) -> tuple[Split, Split]:
         import torchvision.datasets as tvd
 
         cls = getattr(tvd, cls_name)
@@ -73,7 +75,7 @@ def _cifar(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
     return load
 
 
-def _svhn(root: str, download: bool) -> tuple[Split, Split]:
+def _svhn(root: str, download: bool, **_) -> tuple[Split, Split]:
     """SVHN's cropped digits (train_32x32.mat / test_32x32.mat); label 10 stands for digit 0."""
     import torchvision.datasets as tvd
 
@@ -83,20 +85,42 @@ def _svhn(root: str, download: bool) -> tuple[Split, Split]:
     )
 
 
-SOURCES: dict[str, Callable[[str, bool], tuple[Split, Split | None]]] = {
+def _from_arrays(arrays: dict) -> tuple[Split, Split | None]:
+    splits = {k: Split(torch.from_numpy(x), torch.from_numpy(y)) for k, (x, y) in arrays.items()}
+    return splits["train"], splits.get("test")
+
+
+def _image_folder(root: str, download: bool, in_shape=None, cache_dir: str = "data/cache", **_):
+    """Class folders of PNG/JPEG under `root`, resized to `in_shape` (C×H×W), through the cache."""
+    if in_shape is None:
+        raise ConfigError("data=image_folder needs data.in_shape=[C,H,W], the size images are resized to")
+    return _from_arrays(image_folder.load(root, in_shape, cache_dir))
+
+
+def _npz(root: str, download: bool, path: str | None = None, **_):
+    """Arrays `images` / `labels` (and `test_images` / `test_labels`) of the .npz file `path`."""
+    if not path:
+        raise ConfigError("data=npz needs data.path=<file.npz> holding arrays images (uint8) and labels")
+    return _from_arrays(npz.load(path))
+
+
+SOURCES: dict[str, Callable[..., tuple[Split, Split | None]]] = {
     "digits": _digits,
     "mnist": _mnist_like("MNIST"),
     "fashion_mnist": _mnist_like("FashionMNIST"),
     "cifar10": _cifar("CIFAR10"),
     "cifar100": _cifar("CIFAR100"),
     "svhn": _svhn,
+    "image_folder": _image_folder,
+    "npz": _npz,
 }
+TORCHVISION = ("mnist", "fashion_mnist", "cifar10", "cifar100", "svhn")
 
 
 def check_root(name: str, root: str, download: bool) -> None:
     """Fail early, before any run folder exists, when a dataset can be neither found nor fetched."""
     check_choice("data", name, SOURCES)
-    if name != "digits" and not download and not Path(root).is_dir():
+    if name in TORCHVISION and not download and not Path(root).is_dir():
         raise ConfigError(
             f"data.root='{root}' does not exist; point data.root at the folder holding the "
             f"{name} files or pass data.download=true"
@@ -115,7 +139,8 @@ def fetch(name: str, root: str) -> None:
         raise
 
 
-def load_source(name: str, root: str, download: bool) -> tuple[Split, Split | None]:
-    """Load dataset `name`: (official train split, official test split or None)."""
+def load_source(name: str, root: str, download: bool, **options) -> tuple[Split, Split | None]:
+    """Load dataset `name`: (official train split, official test split or None). `options`: what a
+    user's data needs besides root (image_folder: in_shape, cache_dir; npz: path)."""
     check_choice("data", name, SOURCES)
-    return SOURCES[name](root, download)
+    return SOURCES[name](root, download, **options)

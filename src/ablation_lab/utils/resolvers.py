@@ -110,6 +110,8 @@ def gpus_per_run(accelerator: str) -> int:
 
 def register_resolvers() -> None:
     """Register once per process (idempotent)."""
+    from ablation_lab.data.image_folder import class_folders
+    from ablation_lab.data.npz import npz_classes, npz_shape
     from ablation_lab.sweep.cells import config_subdir
     from ablation_lab.utils.help_text import project_help
 
@@ -122,6 +124,9 @@ def register_resolvers() -> None:
         "config_subdir": config_subdir,
         "unique_dir": unique_dir,
         "short_overrides": short_overrides,
+        "class_folders": class_folders,
+        "npz_shape": npz_shape,
+        "npz_classes": npz_classes,
     }
     for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):
