@@ -68,6 +68,12 @@ class After:
     def any_winner(self, cells) -> bool:
         return bool(self.v.decide([self.design(cells)], with_p=False).winners())
 
+    def lines(self, cells) -> list[str]:
+        from ablation_lab.report.wording import line
+
+        s = self.v.decide([self.design(cells)]).sweeps[0]
+        return [line(v, s) for v in s.verdicts]
+
     def detected(self, cells, planted: int) -> bool:
         d = self.v.decide([self.design(cells)], with_p=False)
         name = label(cells[planted][0])
@@ -129,7 +135,10 @@ class Before:
         return any(line.startswith("Winner") for line in self.lines(cells))
 
     def detected(self, cells, planted: int) -> bool:
-        return any(line.startswith(f"Winner on val/acc_best: {label(cells[planted][0])},") for line in self.lines(cells))
+        return any(
+            line.startswith(f"Winner on val/acc_best: {label(cells[planted][0])},")
+            for line in self.lines(cells)
+        )
 
     def predicted(self, *args) -> float:
         return float("nan")  # the report made no power statement
@@ -145,12 +154,54 @@ def null_table(impl, sims: int, seed: int = 0) -> dict[tuple[int, int], float]:
     }
 
 
-def detection(impl, delta: float, sims: int, shape=(12,), seeds: int = 3, seed: int = 1) -> tuple[float, float]:
+def detection(
+    impl, delta: float, sims: int, shape=(12,), seeds: int = 3, seed: int = 1
+) -> tuple[float, float]:
     """(rate the planted cell is called Winner, the power statement's prediction)."""
     rng = np.random.default_rng(seed)
     planted = int(np.prod(shape)) - 1
     hits = [impl.detected(sweep(rng, list(shape), seeds, (planted, delta)), planted) for _ in range(sims)]
     return float(np.mean(hits)), impl.predicted(list(shape), seeds, delta)
+
+
+def noisy_curve(seed: int = 3, seeds: int = 5) -> list:
+    """Two arms with the same test and final-validation accuracy run for run; tanh's validation
+    curve is noisier (0.006 vs 0.002 per epoch), so its maximum is higher."""
+    rng = np.random.default_rng(seed)
+    relu, tanh = [], []
+    for _ in range(seeds):
+        level = BASE + rng.normal(0, SD_SEED)
+        test = float(np.round(level * N_TEST) / N_TEST)
+        for arm, sd in ((relu, 0.002), (tanh, 0.006)):
+            curve = np.round((level + rng.normal(0, sd, EPOCHS)) * N_VAL) / N_VAL
+            arm.append((float(curve.max()), test))
+    return [({"activation": "relu"}, relu), ({"activation": "tanh"}, tanh)]
+
+
+def zero_spread() -> list:
+    """Both seeds of each arm agree exactly, the arms one test image apart (346 vs 345 of 359)."""
+    a, b = 346 / N_TEST, 345 / N_TEST
+    return [({"activation": "relu"}, [(a, a), (a, a)]), ({"activation": "tanh"}, [(b, b), (b, b)])]
+
+
+def early_stopping(seed: int = 0, seeds: int = 3) -> list:
+    """none vs early_stopping (patience 1) on the same runs: a flat true accuracy, validation noise
+    per epoch; early stopping keeps the curve up to its stop, so its maximum is never higher, and its
+    checkpoint is tested like any other."""
+    rng = np.random.default_rng(seed)
+    none, stopped = [], []
+    for _ in range(seeds):
+        level = BASE + rng.normal(0, SD_SEED)
+        val = np.round((level + rng.normal(0, 0.004, EPOCHS)) * N_VAL) / N_VAL
+        test = np.round((level + rng.normal(0, 0.004, EPOCHS)) * N_TEST) / N_TEST
+        stop = next((t for t in range(1, EPOCHS) if val[t] <= val[:t].max()), EPOCHS - 1)
+        for arm, upto in ((none, EPOCHS), (stopped, stop + 1)):
+            best = int(np.argmax(val[:upto]))
+            arm.append((float(val[best]), float(test[best])))
+    return [({"regularization": "none"}, none), ({"regularization": "early_stopping"}, stopped)]
+
+
+CASES = {"noisy curve": noisy_curve, "zero spread": zero_spread, "early stopping": early_stopping}
 
 
 def main() -> None:
@@ -170,6 +221,9 @@ def main() -> None:
     for delta, seeds in itertools.product((0.005, 0.01, 0.02), (3, 5)):
         rate, predicted = detection(impl, delta, args.sims, seeds=seeds)
         print(f"| +{delta} | {seeds} | {rate:.3f} | {predicted:.3f} |")
+    print("\nconstructed cases")
+    for name, build in CASES.items():
+        print(f"- {name}:\n  " + "\n  ".join(impl.lines(build())))
 
 
 if __name__ == "__main__":

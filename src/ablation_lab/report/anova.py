@@ -74,5 +74,7 @@ def factorial(
         b, cov = fit.params[idx], fit.normalized_cov_params[idx, idx] * resid
         df = cols.shape[1]
         f = float(b @ np.linalg.solve(cov, b)) / df
-        effects.append(Effect(" × ".join(axes_of), axes_of, f, df, df_resid, float(stats.f.sf(f, df, df_resid))))
+        effects.append(
+            Effect(" × ".join(axes_of), axes_of, f, df, df_resid, float(stats.f.sf(f, df, df_resid)))
+        )
     return effects

@@ -50,7 +50,8 @@ class Design:
 
 @dataclass(frozen=True)
 class Verdict:
-    """first − second (or an ANOVA term when `term` is set), decided at the set's level."""
+    """first − second (or an ANOVA term when `term` is set), decided at the set's level; `p` is
+    adjusted for the whole family (Winner ⇔ p < ALPHA), the interval simultaneous within its set."""
 
     kind: str  # control | pairs | axes | across
     first: str
@@ -99,7 +100,12 @@ class Decision:
         return [v for s in self.sweeps for v in s.verdicts if v.winner] + [v for v in self.across if v.winner]
 
 
-def _pairs(kind: str, d: Design, pairs: list[family.Pair]) -> list[Verdict]:
+def _family_p(p: float | None, sets: int) -> float | None:
+    """A p-value adjusted within its set, adjusted for the sets too (Bonferroni): < ALPHA ⇔ Winner."""
+    return None if p is None else min(1.0, p * sets)
+
+
+def _pairs(kind: str, d: Design, pairs: list[family.Pair], sets: int) -> list[Verdict]:
     return [
         Verdict(
             kind,
@@ -108,7 +114,7 @@ def _pairs(kind: str, d: Design, pairs: list[family.Pair]) -> list[Verdict]:
             p.diff,
             p.low,
             p.high,
-            p.p,
+            _family_p(p.p, sets),
             prob_better(d.groups[p.first], d.groups[p.second]),
             p.beyond,
         )
@@ -116,7 +122,7 @@ def _pairs(kind: str, d: Design, pairs: list[family.Pair]) -> list[Verdict]:
     ]
 
 
-def _effects(d: Design, level: float) -> list[Verdict]:
+def _effects(d: Design, sets: int) -> list[Verdict]:
     axes = d.crossed_axes()
     values = [x for g in d.groups for x in g]
     runs = [lv for g, lv in zip(d.groups, d.levels, strict=True) for _ in g]
@@ -134,7 +140,8 @@ def _effects(d: Design, level: float) -> list[Verdict]:
             ranked = sorted(means, key=lambda k: -np.mean(means[k]))
             first, second = f"{axis}={ranked[0]}", f"{axis}={ranked[-1]}"
             diff = float(np.mean(means[ranked[0]]) - np.mean(means[ranked[-1]]))
-        out.append(Verdict("axes", first, second, diff, None, None, p, None, p < level, e))
+        p = _family_p(p, sets)
+        out.append(Verdict("axes", first, second, diff, None, None, p, None, p < ALPHA, e))
     return out
 
 
@@ -170,11 +177,11 @@ def decide(
         pool = family.pooled(d.groups, d.n_test) if kinds else None
         out = SweepDecision(d, pool)
         if "control" in kinds:
-            out.verdicts += _pairs("control", d, family.vs_control(pool, d.control, 1 - level, with_p))
+            out.verdicts += _pairs("control", d, family.vs_control(pool, d.control, 1 - level, with_p), sets)
         if "pairs" in kinds:
-            out.verdicts += _pairs("pairs", d, family.all_pairs(pool, 1 - level, with_p))
+            out.verdicts += _pairs("pairs", d, family.all_pairs(pool, 1 - level, with_p), sets)
         if "axes" in kinds:
-            out.verdicts += _effects(d, level)
+            out.verdicts += _effects(d, sets)
         if kinds and with_p:
             out.power = _power(d, pool, 1 - level)
         decision.sweeps.append(out)
@@ -182,7 +189,8 @@ def decide(
         tests = [welch(a, b, n_test, 1 - level) for _, a, b in across]
         adjusted = holm([1.0 if t.p is None else t.p for t in tests])
         for (label, a, b), t, p in zip(across, tests, adjusted, strict=True):
-            winner = t.p is not None and p < level
+            p = _family_p(p, sets)
+            winner = t.p is not None and p < ALPHA
             decision.across.append(
                 Verdict("across", label, label, t.diff, t.low, t.high, p, prob_better(a, b), winner)
             )
