@@ -41,10 +41,16 @@ def line(v: Verdict, s: SweepDecision | None = None) -> str:
             return f"{word} on interaction {e.name}: {what} ({stat})."
         spread = f"best {v.first} vs worst {v.second}, {v.diff:+.4f} in marginal mean"
         return f"{word} on axis {e.name}: {spread} ({'main effect' if v.winner else 'within noise'}; {stat})."
-    details = ", ".join(x for x in (f"{v.diff:+.4f} {interval(v)}", f"{TEST[v.kind]} {_p(v)}", _prob(v)) if x)
+    flip = v.kind == "control" and v.winner and v.diff < 0  # say it as the winner minus the other
+    diff = f"{-v.diff:+.4f} [{-v.high:+.4f}, {-v.low:+.4f}]" if flip else f"{v.diff:+.4f} {interval(v)}"
+    prob = f"P({v.second} > {v.first})={1 - v.prob:.2f}" if flip and v.prob is not None else _prob(v)
+    details = ", ".join(x for x in (diff, f"{TEST[v.kind]} {_p(v)}", prob) if x)
     if v.kind == "control":
+        ahead, behind = (
+            (f"{v.second} (the control)", v.first) if flip else (v.first, f"{v.second} (the control)")
+        )
         head = (
-            f"Winner vs the control: {v.first} over {v.second}"
+            f"Winner vs the control: {ahead} over {behind}"
             if v.winner
             else f"Tie with the control: {v.first} vs {v.second}"
         )
