@@ -43,7 +43,14 @@ def test_factorial_anova_is_statsmodels_anova_lm():
     y = list(RNG.normal(size=len(levels)))
     frame = pd.DataFrame(levels).assign(y=y)
     ref = anova_lm(smf.ols("y ~ (C(a) + C(b) + C(c))**2", frame).fit(), typ=2)
-    rows = {"a": "C(a)", "b": "C(b)", "c": "C(c)", "a × b": "C(a):C(b)", "a × c": "C(a):C(c)", "b × c": "C(b):C(c)"}
+    rows = {
+        "a": "C(a)",
+        "b": "C(b)",
+        "c": "C(c)",
+        "a × b": "C(a):C(b)",
+        "a × c": "C(a):C(c)",
+        "b × c": "C(b):C(c)",
+    }
     effects = {e.name: e for e in anova.factorial(y, levels, ["a", "b", "c"], None)}
     for name, row in rows.items():
         assert effects[name].f == pytest.approx(ref.loc[row, "F"])
@@ -77,7 +84,9 @@ def test_zero_spread_gives_the_floor_not_certainty():
     floor = floor_variance(np.mean(a), 359)
     assert c.p > 0.5 and c.high - c.low > 2 * np.sqrt(floor)
     s = summarize(a, n_test=359)
-    assert s.floored and s.high - s.low == pytest.approx(2 * stats.t.ppf(0.975, 1) * np.sqrt(floor / 2), rel=1e-6)
+    assert s.floored and s.high - s.low == pytest.approx(
+        2 * stats.t.ppf(0.975, 1) * np.sqrt(floor / 2), rel=1e-6
+    )
     pool = family.pooled([a, b], 359)
     (pair,) = family.vs_control(pool, 1, 0.95)
     assert pool.floored and not pair.beyond and pair.p > 0.5 and pair.high > pair.low

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ablation_lab.report.stats import floor_variance
 
@@ -75,6 +75,6 @@ def factorial(
         df = cols.shape[1]
         f = float(b @ np.linalg.solve(cov, b)) / df
         effects.append(
-            Effect(" × ".join(axes_of), axes_of, f, df, df_resid, float(stats.f.sf(f, df, df_resid)))
+            Effect(" × ".join(axes_of), axes_of, f, df, df_resid, float(special.fdtrc(df, df_resid, f)))
         )
     return effects

@@ -105,7 +105,7 @@ def _family_p(p: float | None, sets: int) -> float | None:
     return None if p is None else min(1.0, p * sets)
 
 
-def _pairs(kind: str, d: Design, pairs: list[family.Pair], sets: int) -> list[Verdict]:
+def _pairs(kind: str, d: Design, pairs: list[family.Pair], sets: int, with_p: bool) -> list[Verdict]:
     return [
         Verdict(
             kind,
@@ -115,7 +115,7 @@ def _pairs(kind: str, d: Design, pairs: list[family.Pair], sets: int) -> list[Ve
             p.low,
             p.high,
             _family_p(p.p, sets),
-            prob_better(d.groups[p.first], d.groups[p.second]),
+            prob_better(d.groups[p.first], d.groups[p.second]) if with_p else None,
             p.beyond,
         )
         for p in pairs
@@ -167,7 +167,8 @@ def decide(
     designs: list[Design], across: list[tuple[str, list[float], list[float]]] = (), with_p: bool = True
 ) -> Decision:
     """Every verdict of a report: `designs` (one per sweep) and `across`, pre-specified pairs
-    (label, later sweep's scores, first sweep's scores) of the same cell in two sweeps."""
+    (label, later sweep's scores, first sweep's scores) of the same cell in two sweeps.
+    with_p=False: the decisions alone (no p-values, P(A>B) or power), what a simulation needs."""
     n_test = next((d.n_test for d in designs if d.n_test), None)
     sets = sum(len(d.sets()) for d in designs) + (1 if across else 0)
     level = ALPHA / max(sets, 1)
@@ -177,9 +178,11 @@ def decide(
         pool = family.pooled(d.groups, d.n_test) if kinds else None
         out = SweepDecision(d, pool)
         if "control" in kinds:
-            out.verdicts += _pairs("control", d, family.vs_control(pool, d.control, 1 - level, with_p), sets)
+            out.verdicts += _pairs(
+                "control", d, family.vs_control(pool, d.control, 1 - level, with_p), sets, with_p
+            )
         if "pairs" in kinds:
-            out.verdicts += _pairs("pairs", d, family.all_pairs(pool, 1 - level, with_p), sets)
+            out.verdicts += _pairs("pairs", d, family.all_pairs(pool, 1 - level, with_p), sets, with_p)
         if "axes" in kinds:
             out.verdicts += _effects(d, sets)
         if kinds and with_p:

@@ -82,8 +82,8 @@ def power_lines(s: SweepDecision) -> list[str]:
     ]
     if p.seeds <= 2:
         out.append(
-            "2 seeds per arm give one degree of freedom of seed noise per arm: a Winner needs a difference "
-            f"larger than about {p.detect:.3f}, and a Tie says nothing about smaller ones "
+            "2 seeds per arm give one degree of freedom of seed noise per arm: only a difference larger "
+            f"than about {p.detect:.3f} shows reliably, and a Tie says nothing about smaller ones "
             "(it is not 'no effect')."
         )
     return out
