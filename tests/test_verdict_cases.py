@@ -24,7 +24,8 @@ def fake_sweep(folder: Path, cells: list, n_test: int = N_TEST, extra: dict | No
     i = 0
     for levels, runs in cells:
         for seed, (val, test) in enumerate(runs):
-            run = folder / f"{i:03d}_{','.join(f'{k}={v}' for k, v in levels.items())},seed={seed}"
+            name = ",".join(f"{k}={v}" for k, v in levels.items()).replace("/", "_")
+            run = folder / f"{i:03d}_{name},seed={seed}"
             run.mkdir(parents=True)
             record = {
                 "status": "done",

@@ -120,7 +120,9 @@ class Written:
 
     @property
     def verdict(self) -> str:
-        return "\n\n".join(p for b in self.blocks if b.heading == "Verdict" for p in b.paragraphs)
+        verdicts = [b for b in self.blocks if b.heading.split(": ")[-1] == "Verdict"]
+        across = [b for b in self.blocks if b.heading == "Across sweeps"]
+        return "\n\n".join(p for b in across[:1] + verdicts for p in b.paragraphs)
 
     def summary(self) -> str:
         """The report up to its first table of cells, as Markdown."""

@@ -11,22 +11,21 @@ written out with scipy's distributions.
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
-from ablation_lab.report.family import dunnett_critical, tukey_critical
+from ablation_lab.report.family import dunnett_critical, s_nodes, tukey_critical
 
 POWER = 0.8
-_Q = (np.arange(256) + 0.5) / 256
 
 
 def power(delta: float, sigma: float, n: int, n0: int, df: int, crit: float, floor: float = 0.0) -> float:
     """P(the test calls a true difference `delta` beyond noise), seed std `sigma` of one run."""
     sigma = max(sigma, math.sqrt(floor), 1e-12)
     kappa = math.sqrt(1 / n + 1 / n0)
-    s2 = sigma**2 * stats.chi2.ppf(_Q, df) / df
-    threshold = crit * kappa * np.sqrt(np.maximum(s2, floor))
+    s, weights = s_nodes(df)
+    threshold = crit * kappa * np.sqrt(np.maximum((sigma * s) ** 2, floor))
     sd = sigma * kappa
-    return float(np.mean(special.ndtr((delta - threshold) / sd) + special.ndtr((-delta - threshold) / sd)))
+    return float(weights @ (special.ndtr((delta - threshold) / sd) + special.ndtr((-delta - threshold) / sd)))
 
 
 def detectable(sigma: float, n: int, n0: int, df: int, crit: float, floor: float = 0.0) -> float:

@@ -4,6 +4,7 @@ after the family's correction, "Tie" otherwise, and every tie with what this swe
 from ablation_lab.report.runs import SCORE
 from ablation_lab.report.verdicts import REFERENCE, Decision, SweepDecision, Verdict
 
+SHOWN_PAIRS = 3  # Tukey's winning pairs named in the headline; the rest are in the Comparisons table
 TEST = {"control": "Dunnett", "pairs": "Tukey HSD", "across": "Welch, Holm"}
 
 
@@ -104,8 +105,14 @@ def headline(decision: Decision, s: SweepDecision, best: str) -> list[str]:
             "No verdict: one seed per cell leaves no seed noise to compare with (sweep seed=0,1,2). "
             f"Best: {best}."
         ]
-    winners = sorted((v for v in s.verdicts if v.winner), key=lambda v: v.p if v.p is not None else 1.0)
-    out = [line(v) for v in winners]
+    order = {"axes": 0, "control": 1, "pairs": 2}  # what the axes do first, then cells
+    winners = sorted(
+        (v for v in s.verdicts if v.winner), key=lambda v: (order[v.kind], v.p if v.p is not None else 1.0)
+    )
+    pairs = [v for v in winners if v.kind == "pairs"]
+    out = [line(v) for v in winners if v.kind != "pairs"] + [line(v) for v in pairs[:SHOWN_PAIRS]]
+    if len(pairs) > SHOWN_PAIRS:
+        out.append(f"… and {len(pairs) - SHOWN_PAIRS} more pairs of cells beyond noise (Comparisons, below).")
     ties = [v for v in s.verdicts if not v.winner and v.kind in ("control", "axes")]
     if not winners:
         out.append(
@@ -127,6 +134,10 @@ def headline(decision: Decision, s: SweepDecision, best: str) -> list[str]:
     return out + power_lines(s)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def family_line(decision: Decision) -> str:
     counts = {}
     for s in decision.sweeps:
@@ -143,7 +154,8 @@ def family_line(decision: Decision) -> str:
     if not decision.sets:
         return "Family: no verdicts."
     return (
-        f"Family: {decision.comparisons} comparisons in {decision.sets} sets ({parts}), each set at "
+        f"Family: {_count(decision.comparisons, 'comparison')} in {_count(decision.sets, 'set')} ({parts}), "
+        f"each set at "
         f"α = 0.05/{decision.sets} = {decision.level:.4f}, so the chance of any false Winner in this report "
         f"is at most 5%. p-values are adjusted for the whole family (Winner: p < 0.05); intervals of "
         f"differences are simultaneous within their set at 1 − {decision.level:.4f}."
