@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from ablation_lab.report.runs import Cell, Run
+from ablation_lab.report.runs import FINGERPRINT, Cell, Run
 from ablation_lab.utils.cli import CONF_DIR
 
 GROUPS = ("data", "model", "activation", "init", "optim", "regularization")
@@ -90,6 +90,7 @@ def choose(cells: list[Cell], keys: list[str], named: str | None = None) -> tupl
     if not keys or not cells:
         return None, "none: one cell"
     experiment = _experiment(cells[0].runs)
+    keys = [k for k in keys if k != FINGERPRINT]  # data, not a choice: each fingerprint's cell stays apart
     defaults = {k: default_value(k, experiment) for k in keys}
     if any(v is None for v in defaults.values()):
         missing = ", ".join(k for k, v in defaults.items() if v is None)
