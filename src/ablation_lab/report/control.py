@@ -91,6 +91,8 @@ def choose(cells: list[Cell], keys: list[str], named: str | None = None) -> tupl
         return None, "none: one cell"
     experiment = _experiment(cells[0].runs)
     keys = [k for k in keys if k != FINGERPRINT]  # data, not a choice: each fingerprint's cell stays apart
+    if not keys:
+        return None, "none: the cells differ only in the data they were trained on"
     defaults = {k: default_value(k, experiment) for k in keys}
     if any(v is None for v in defaults.values()):
         missing = ", ".join(k for k, v in defaults.items() if v is None)
