@@ -8,37 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from ablation_lab.report import analysis, figures
-from ablation_lab.report.render import (
-    Block,
-    axis_table,
-    cells_table,
-    interval,
-    mean_std,
-    to_html,
-    to_markdown,
-)
-from ablation_lab.report.runs import Run, disk_usage, group_cells, load_runs, varying_keys
+from ablation_lab.report.board import write_board
+from ablation_lab.report.render import Block, axis_table, cells_table, mean_std, to_html, to_markdown
+from ablation_lab.report.runs import FINGERPRINT, SCORE, SHOWN, disk_usage, load_runs, varying_keys
+from ablation_lab.report.sweepdata import SweepData, load, setting
+from ablation_lab.report.verdicts import Decision, SweepDecision, decide
+from ablation_lab.report.wording import comparison_table, family_line, headline, interval, line
 
 REPORT = "report"
-
-
-def _setting(runs: list[Run]) -> str:
-    """Dataset, model and budget of the sweep, from a finished run's config."""
-    for run in runs:
-        path = run.folder / ".hydra" / "config.yaml"
-        if run.status == "done" and path.is_file():
-            cfg = yaml.safe_load(path.read_text())
-            data, optim = cfg["data"], cfg.get("optim", {})
-            lr = optim.get("optimizer", {}).get("lr")
-            return (
-                f"data {data['name']} ({data['preprocess']}), model {cfg['model']['name']}, "
-                f"{cfg['trainer']['max_epochs']} epochs, {optim.get('name')} lr {lr}, "
-                f"batch {data['batch_size']}"
-            )
-    return "no finished run"
 
 
 def _size(n: int) -> str:
@@ -49,38 +27,65 @@ def _size(n: int) -> str:
     return ""
 
 
-def sweep_blocks(
-    sweep: Path, out: Path, keys: list[str] | None = None
-) -> tuple[list[Block], list[analysis.CellStats], list[str]]:
-    """The report's sections for one sweep, its cells told apart by `keys` (default: what varies
-    in it); figures are written into `out`."""
-    runs = load_runs(sweep)
-    done = [r for r in runs if r.status == "done"]
-    keys = varying_keys(done) if keys is None else keys
-    cells = group_cells(done, keys)
-    rows = analysis.cell_table(cells)
-    seeds = sorted({r.record.get("choices", {}).get("seed") for r in done}, key=str)
-    header = Block(
-        "Sweep",
-        [
-            f"{sweep}: {len(runs)} runs, {len(done)} finished, in {len(cells)} cells × seeds {seeds}; "
-            f"disk {_size(disk_usage(sweep))}.",
-            f"Setting: {_setting(runs)}. Axes: {', '.join(keys) or 'none (one cell)'}. Cells are ranked by "
-            f"val/acc_best; test/acc is reported, never used to choose. Intervals: 95% over seeds "
-            f"(Student's t, clipped to [0, 1]); verdicts: Welch's t-test, p < 0.05.",
-        ],
-    )
-    blocks = [header, Block("Verdict", analysis.overall_verdict(rows))]
+def _header(data: SweepData, decision: Decision) -> Block:
+    seeds = sorted({r.record.get("choices", {}).get("seed") for r in data.done}, key=str)
+    images = f"{data.n_test} test images per run" if data.n_test else "test images per run unknown"
+    lines = [
+        f"{data.sweep}: {len(data.runs)} runs, {len(data.done)} finished, in {len(data.rows)} cells × seeds "
+        f"{seeds}; disk {_size(disk_usage(data.sweep))}.",
+        f"Setting: {setting(data.runs)}. Axes: {', '.join(data.keys) or 'none (one cell)'}.",
+        f"Score: {SCORE}, the test accuracy of the checkpoint validation chose (its best val/acc epoch). "
+        f"{SHOWN}, the maximum that chose it, is shown but never ranked or tested: it is inflated most for "
+        f"the noisiest arm and capped for early stopping.",
+        f"Noise: 95% intervals over seeds (Student's t); {images}, so every variance is at least "
+        f"acc(1−acc)/n (intervals marked * are set by that floor).",
+        f"Control: {data.control_why}.",
+        family_line(decision),
+    ]
+    if FINGERPRINT in data.keys:
+        lines.append(
+            f"Not pooled: the runs were trained on different data ({FINGERPRINT} differs); runs of different "
+            f"data are kept in separate cells and compared as such, never averaged together."
+        )
+    return Block("Sweep", lines)
+
+
+def sweep_blocks(data: SweepData, s: SweepDecision, decision: Decision, out: Path) -> list[Block]:
+    """The report's sections for one sweep; figures are written into `out`."""
+    rows, keys = data.rows, data.keys
+    scored = [r for r in rows if r.test.n]
+    best = f"{scored[0].cell.label} ({mean_std(scored[0].test)})" if scored else "none"
+    blocks = [_header(data, decision), Block("Verdict", headline(decision, s, best))]
     out.mkdir(parents=True, exist_ok=True)
-    table = Block("Cells", table=cells_table(rows, keys))
+    table = Block("Cells", table=cells_table(rows, keys, s))
     if rows:
         table.figures.append(figures.cell_scores(rows, out / "cells.png"))
     blocks.append(table)
-    effects = analysis.axis_effects(done, keys) if len(keys) > 1 else []
-    for effect in effects:
+    axes = s.design.crossed_axes()
+    for axis in axes:
         blocks.append(
-            Block(f"Axis {effect.axis} on its own (other axes pooled)", [effect.verdict], axis_table(effect))
+            Block(
+                f"Axis {axis} on its own (other axes averaged over a full grid)",
+                table=axis_table(axis, analysis.marginal(rows, axis, data.n_test)),
+            )
         )
+    independent = s.design.axes
+    if len(independent) > 1 and not axes:
+        combos = len({tuple(r.cell.values.get(k) for k in independent) for r in rows})
+        full = 1
+        for k in independent:
+            full *= len({r.cell.values.get(k) for r in rows})
+        blocks.append(
+            Block(
+                "Axes not pooled",
+                [
+                    f"{', '.join(independent)} are not fully crossed ({combos} of {full} combinations): each "
+                    f"cell is compared as a whole; averaging runs by one axis would mix in the others."
+                ],
+            )
+        )
+    if s.verdicts:
+        blocks.append(Block("Comparisons", [family_line(decision)], comparison_table(s)))
     cells = [r.cell for r in rows]  # the same order and colours in every figure
     curves = figures.learning_curves(cells, out / "curves.png") if cells else None
     if curves:
@@ -94,14 +99,14 @@ def sweep_blocks(
                 figures=[init],
             )
         )
-    apart = [r for r in runs if r.status != "done"]
+    apart = [r for r in data.runs if r.status != "done"]
     if apart:
         lines = [
             f"{r.folder.name}: {r.status}" + (f" ({r.record['error']})" if r.record.get("error") else "")
             for r in apart
         ]
-        blocks.append(Block(f"Not counted: {len(apart)} of {len(runs)} runs did not finish", lines))
-    return blocks, rows, keys
+        blocks.append(Block(f"Not counted: {len(apart)} of {len(data.runs)} runs did not finish", lines))
+    return blocks
 
 
 @dataclass
@@ -115,7 +120,9 @@ class Written:
 
     @property
     def verdict(self) -> str:
-        return "\n\n".join(p for b in self.blocks if b.heading == "Verdict" for p in b.paragraphs)
+        verdicts = [b for b in self.blocks if b.heading.split(": ")[-1] == "Verdict"]
+        across = [b for b in self.blocks if b.heading == "Across sweeps"]
+        return "\n\n".join(p for b in across[:1] + verdicts for p in b.paragraphs)
 
     def summary(self) -> str:
         """The report up to its first table of cells, as Markdown."""
@@ -133,73 +140,102 @@ def _write(folder: Path, title: str, blocks: list[Block]) -> Written:
     return Written(folder / f"{REPORT}.md", title, blocks)
 
 
-def write_report(sweep: Path) -> Written:
-    """Write the report of one sweep into its folder."""
+def write_report(sweep: Path, control: str | None = None) -> Written:
+    """Write the report of one sweep into its folder (and its verdict into TensorBoard)."""
     sweep = Path(sweep)
-    blocks, rows, keys = sweep_blocks(sweep, sweep / REPORT)
+    data = load(sweep, control=control)
+    decision = decide([data.design()])
+    blocks = sweep_blocks(data, decision.sweeps[0], decision, sweep / REPORT)
+    vs = {v.first: v for v in decision.sweeps[0].verdicts if v.kind == "control"}
     with open(sweep / f"{REPORT}.csv", "w", newline="") as f:
         writer = csv.writer(f)
+        stats_ = ("mean", "std", "low", "high")
         writer.writerow(
             [
-                *keys,
+                *data.keys,
                 "n",
-                "val/acc_best mean",
-                "val/acc_best std",
-                "val/acc_best low",
-                "val/acc_best high",
-                "test/acc mean",
-                "test/acc std",
-                "test/acc low",
-                "test/acc high",
+                *(f"{SCORE} {a}" for a in stats_),
+                *(f"{SHOWN} {a}" for a in stats_),
+                "minus control",
+                "minus control low",
+                "minus control high",
+                "adjusted p",
+                "P(> control)",
+                "verdict",
             ]
         )
-        for r in rows:
+        for r in data.rows:
+            v = vs.get(r.cell.label)
+            is_control = data.control is not None and r is data.rows[data.control]
+            tail = [v.diff, v.low, v.high, v.p, v.prob, "Winner" if v.winner else "Tie"] if v else [""] * 5
             writer.writerow(
                 [
                     *r.cell.values.values(),
-                    r.val.n,
-                    *(getattr(s, a) for s in (r.val, r.test) for a in ("mean", "std", "low", "high")),
+                    r.test.n,
+                    *(getattr(s, a) for s in (r.test, r.val) for a in stats_),
+                    *(["", "", "", "", "", "control"] if is_control else tail + [""] * (6 - len(tail))),
                 ]
             )
-    return _write(sweep, f"Sweep report: {sweep.name}", blocks)
+    written = _write(sweep, f"Sweep report: {sweep.name}", blocks)
+    write_board(sweep, written.verdict)
+    return written
 
 
-def write_comparison(sweeps: list[Path], out: Path) -> Written:
-    """The same cells across several sweeps (e.g. before and after a change), then each sweep."""
-    tables, blocks = {}, []
+def write_comparison(sweeps: list[Path], out: Path, control: str | None = None) -> Written:
+    """The same cells across several sweeps (e.g. before and after a change), then each sweep; every
+    verdict of the comparison (each sweep's and across sweeps) is one family."""
     keys = varying_keys([r for sweep in sweeps for r in load_runs(sweep) if r.status == "done"])
-    for i, sweep in enumerate(sweeps):
-        sweep_sections, rows, _ = sweep_blocks(sweep, out / REPORT / f"sweep{i + 1}", keys)
-        tables[sweep.name] = rows
+    datas = [load(sweep, keys, control) for sweep in sweeps]
+    names = [d.sweep.name for d in datas]
+    pairs = analysis.across_sweeps({d.sweep.name: d.rows for d in datas})
+    decision = decide([d.design() for d in datas], pairs)
+    blocks = []
+    for i, (data, s) in enumerate(zip(datas, decision.sweeps, strict=True)):
+        sections = sweep_blocks(data, s, decision, out / REPORT / f"sweep{i + 1}")
         blocks += [
-            Block(f"{sweep.name}: {b.heading}", b.paragraphs, b.table, b.figures) for b in sweep_sections
+            Block(f"{data.sweep.name}: {b.heading}", b.paragraphs, b.table, b.figures) for b in sections
         ]
-    names = list(tables)
-    header = [
-        "cell",
-        *[f"{n} val/acc_best (95% interval)" for n in names],
-        *[f"change {n}" for n in names[1:]],
+    header = ["cell", f"{SCORE} − {names[0]}", "interval", "adjusted p", f"P(> {names[0]})", "verdict"]
+    body = [
+        [
+            v.first,
+            f"{v.diff:+.4f}",
+            interval(v),
+            "–" if v.p is None else f"{v.p:.2g}",
+            f"{v.prob:.2f}",
+            "Winner" if v.winner else "Tie",
+        ]
+        for v in decision.across
     ]
-    body = []
-    for row in analysis.across_sweeps(tables):
-        cells = [f"{mean_std(row[n].val)} {interval(row[n].val)}" if row[n] else "–" for n in names]
-        body.append([row["cell"], *cells, *[row.get(f"change {n}", "–") for n in names[1:]]])
+    lines = [line(v) for v in decision.across if v.winner] or [
+        f"Tie across sweeps: no cell's {SCORE} changed beyond noise ({len(decision.across)} cells compared)."
+    ]
     compare = Block(
         "Across sweeps",
-        [f"Change: mean val/acc_best minus that of {names[0]}, Welch's test over seeds."],
+        [
+            *lines,
+            f"Change: mean {SCORE} minus that of {names[0]}, Welch's test over seeds (variance floored at "
+            f"the evaluation noise), Holm over the cells. {family_line(decision)}",
+        ],
         [header, *body],
     )
-    return _write(out, f"Sweep comparison: {', '.join(names)}", [compare, *blocks])
+    written = _write(out, f"Sweep comparison: {', '.join(names)}", [compare, *blocks])
+    write_board(out, written.verdict)
+    return written
 
 
 def main() -> None:
-    """Console entry point: ablation-report <sweep folder> [<sweep folder> ...] [--out <folder>]."""
+    """Console entry point: ablation-report <sweep folder> [...] [--out <folder>] [--control <cell>]."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="ablation-report", description=__doc__.splitlines()[0])
     parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (logs/multiruns/<date>_<time>)")
     parser.add_argument(
         "--out", type=Path, help="where a comparison of several sweeps goes (default logs/reports/<time>)"
+    )
+    parser.add_argument(
+        "--control",
+        help="the cell the others are compared with, e.g. activation=relu (default: the config's defaults)",
     )
     args = parser.parse_args()
     for sweep in args.sweeps:
@@ -210,10 +246,10 @@ def main() -> None:
             )
             sys.exit(2)
     if len(args.sweeps) == 1:
-        report = write_report(args.sweeps[0])
+        report = write_report(args.sweeps[0], args.control)
     else:
         out = args.out or Path("logs") / "reports" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
         out.mkdir(parents=True, exist_ok=True)
-        report = write_comparison(args.sweeps, out)
+        report = write_comparison(args.sweeps, out, args.control)
     print(report.summary())
     print(f"report: {report.path}  {report.path.with_suffix('.html')}")

@@ -1,5 +1,5 @@
 """Hydra callback: when a sweep ends, write its report and its HPARAMS experiment, print the
-verdict, and make the exit status say whether some cells did not finish."""
+verdict (also written to TensorBoard), and make the exit status say whether some cells did not finish."""
 
 import logging
 from pathlib import Path
@@ -16,6 +16,12 @@ log = logging.getLogger("ablation_lab")
 
 
 class SweepReport(Callback):
+    """`control`: the cell the others are compared with (e.g. "activation=relu"); None: the cell of
+    the config's defaults (hydra.callbacks.sweep_report.control in the config)."""
+
+    def __init__(self, control: str | None = None) -> None:
+        self.control = control
+
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep = Path(config.hydra.sweep.dir)
         runs = load_runs(sweep)
@@ -24,7 +30,7 @@ class SweepReport(Callback):
         rows = [r.record["hparams"] for r in runs if r.record.get("hparams")]
         if rows:
             write_experiment(sweep, rows)
-        report = write_report(sweep)
+        report = write_report(sweep, self.control)
         print(f"\n{report.verdict}\n\nreport: {report.path}  {report.path.with_suffix('.html')}")
         # workers of parallel launchers recorded their failures in metrics.json, not in this process
         run_record.FAILED.extend(str(r.folder) for r in runs if r.status != "done")

@@ -6,8 +6,11 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ablation_lab.report.analysis import AxisEffect, CellStats
+from ablation_lab.report.analysis import CellStats
+from ablation_lab.report.runs import SCORE, SHOWN
 from ablation_lab.report.stats import Summary
+from ablation_lab.report.verdicts import SweepDecision
+from ablation_lab.report.wording import interval
 
 
 @dataclass
@@ -24,26 +27,53 @@ def mean_std(s: Summary) -> str:
     return "–" if not s.n else f"{s.mean:.4f} ± {s.std:.4f}"
 
 
-def interval(s: Summary) -> str:
-    """The 95% interval of an accuracy, clipped to [0, 1] where it is bounded."""
-    return "–" if s.low is None else f"[{max(0.0, s.low):.4f}, {min(1.0, s.high):.4f}]"
+def ci(s: Summary) -> str:
+    """The 95% interval of an accuracy, clipped to [0, 1] where it is bounded; * when the
+    evaluation-noise floor set its width (the seeds spread less than n test images allow)."""
+    if s.low is None:
+        return "–"
+    return f"[{max(0.0, s.low):.4f}, {min(1.0, s.high):.4f}]" + ("*" if s.floored else "")
 
 
-def cells_table(rows: list[CellStats], keys: list[str]) -> list[list[str]]:
-    scores = ["n", "val/acc_best mean ± std", "95% interval", "test/acc mean ± std", "95% interval"]
-    header = [*(keys or ["cell"]), *scores]
+def cells_table(
+    rows: list[CellStats], keys: list[str], decision: SweepDecision | None = None
+) -> list[list[str]]:
+    """One row per cell, best test/acc first: its tested score, its comparison with the control, and
+    val/acc_best (which chose the checkpoint: shown, never tested)."""
+    d = decision.design if decision else None
+    control = d.labels[d.control] if d and d.control is not None else None
+    vs = {v.first: v for v in (decision.verdicts if decision else []) if v.kind == "control"}
+    scores = [
+        "n",
+        f"{SCORE} mean ± std",
+        "95% interval",
+        "− control [simultaneous]",
+        "P(> control)",
+        "verdict",
+    ]
+    header = [*(keys or ["cell"]), *scores, f"{SHOWN} mean (not tested)"]
     body = []
     for r in rows:
         names = list(r.cell.values.values()) if keys else [r.cell.label]
-        body.append(
-            [*names, str(r.val.n), mean_std(r.val), interval(r.val), mean_std(r.test), interval(r.test)]
-        )
+        v = vs.get(r.cell.label)
+        if r.cell.label == control:
+            diff, prob, word = "control", "–", "control"
+        elif v is not None:
+            diff, prob, word = (
+                f"{v.diff:+.4f} {interval(v)}",
+                f"{v.prob:.2f}",
+                "Winner" if v.winner else "Tie",
+            )
+        else:
+            diff, prob, word = "–", "–", "–"
+        mean = "–" if not r.val.n else f"{r.val.mean:.4f}"
+        body.append([*names, str(r.test.n), mean_std(r.test), ci(r.test), diff, prob, word, mean])
     return [header, *body]
 
 
-def axis_table(effect: AxisEffect) -> list[list[str]]:
-    header = [effect.axis, "runs", "val/acc_best mean ± std", "95% interval"]
-    return [header, *[[level, str(s.n), mean_std(s), interval(s)] for level, s in effect.levels]]
+def axis_table(axis: str, levels: list[tuple[str, Summary]]) -> list[list[str]]:
+    header = [axis, "runs", f"{SCORE} mean ± std", "95% interval"]
+    return [header, *[[level, str(s.n), mean_std(s), ci(s)] for level, s in levels]]
 
 
 def to_markdown(title: str, blocks: list[Block], base: Path) -> str:

@@ -1,6 +1,7 @@
 """The runs of a sweep folder as the report reads them: each run's record (metrics.json), its cell
-(the choices and overrides that vary across the sweep, seed aside), and its learning curves read
-back from its own TensorBoard event files."""
+(the choices and overrides that vary across the sweep, seed aside; the data's fingerprint too, so
+runs trained on different data are never pooled), the number of test images behind its accuracy,
+and its learning curves read back from its own TensorBoard event files."""
 
 import json
 import logging
@@ -8,11 +9,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
+from ablation_lab.data.splits import DATASET_SIZES, split_sizes
 from ablation_lab.sweep.cells import status_of
 from ablation_lab.utils.choices import is_arm
 from ablation_lab.utils.run_files import METRICS_FILE
 
-SCORES = ("val/acc_best", "test/acc")
+SCORE = "test/acc"  # the tested score: test accuracy of the checkpoint validation chose
+SHOWN = "val/acc_best"  # the validation maximum that chose that checkpoint: shown, never tested
+SCORES = (SCORE, SHOWN)
+FINGERPRINT = "data_fingerprint"
 
 
 @dataclass
@@ -30,7 +37,32 @@ class Run:
         keys = {k: str(v) for k, v in (self.record.get("overrides") or {}).items() if is_arm(k)}
         keys |= {k: str(v) for k, v in (self.record.get("choices") or {}).items()}
         keys.pop("seed", None)
+        if self.record.get(FINGERPRINT):
+            keys[FINGERPRINT] = str(self.record[FINGERPRINT])[:12]
         return keys
+
+    def config(self) -> dict:
+        """The config the run ran with (.hydra/config.yaml), {} when absent."""
+        path = self.folder / ".hydra" / "config.yaml"
+        return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+
+    def test_images(self) -> int | None:
+        """How many test images its test/acc was measured on: recorded in metrics.json, else the
+        split its config asks for (data/splits.py), None when neither says."""
+        for key in ("test/n", "test_size", "n_test"):
+            value = self.record.get(key, self.metrics.get(key))
+            if value:
+                return int(value)
+        data = self.config().get("data") or {}
+        if data.get("name") not in DATASET_SIZES:
+            return None
+        n, official = DATASET_SIZES[data["name"]]
+        if official is not None:
+            return official
+        sizes = split_sizes(
+            n, False, data.get("val_fraction", 0.0), data.get("test_fraction", 0.0), 1.0, None
+        )
+        return sizes.test or None
 
 
 @dataclass
@@ -89,6 +121,12 @@ def curves(run: Run, tags=("val/acc", "train/loss")) -> dict[str, list[float]]:
         if tag in available:
             out[tag] = [e.value for e in sorted(acc.Scalars(tag), key=lambda e: (e.step, e.wall_time))]
     return dict(out)
+
+
+def test_images(runs: list[Run]) -> int | None:
+    """The smallest test-set size among the runs (the most evaluation noise), None when unknown."""
+    sizes = [n for n in (r.test_images() for r in runs) if n]
+    return min(sizes) if sizes else None
 
 
 def disk_usage(folder: Path) -> int:
