@@ -77,23 +77,33 @@ def _hydra_child(local_rank: int) -> tuple[list[str], str]:
 def ddp_processes(sweep: bool) -> Iterator[None]:
     """Around a run's fit and test: children of a DDP launch get their own command line (and know
     whether they run a sweep's cell); afterwards this process is as before the run."""
-    from lightning.fabric.strategies.launchers import subprocess_script
-
     saved = {key: os.environ.get(key) for key in LAUNCHER_ENV}
-    original = subprocess_script._hydra_subprocess_cmd
-    subprocess_script._hydra_subprocess_cmd = _hydra_child
+    launchers = _launcher_modules()
+    originals = [module._hydra_subprocess_cmd for module in launchers]
+    for module in launchers:
+        module._hydra_subprocess_cmd = _hydra_child
     if sweep:
         os.environ[SWEEP_CELL] = "1"
     try:
         yield
     finally:
-        subprocess_script._hydra_subprocess_cmd = original
+        for module, original in zip(launchers, originals, strict=True):
+            module._hydra_subprocess_cmd = original
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
         _leave_process_group()
+
+
+def _launcher_modules() -> list:
+    """The modules whose `_hydra_subprocess_cmd` Lightning's launchers call: the Trainer's launcher
+    imports the name from Fabric's module, so both are replaced."""
+    from lightning.fabric.strategies.launchers import subprocess_script as fabric
+    from lightning.pytorch.strategies.launchers import subprocess_script as trainer
+
+    return [trainer, fabric]
 
 
 def _leave_process_group() -> None:
