@@ -71,6 +71,12 @@ def finish(cfg: DictConfig, trainer, module, metrics: dict, extra: dict) -> dict
     """The end of a finished run: HPARAMS session end, preprocess.pt, the lean last.ckpt and, last,
     metrics.json with status done. Returns the final metrics (on every rank)."""
     final = {k: float(v) for k, v in metrics.items()}
+    log.info(
+        "rank %d: %d optimizer steps in %d epochs",
+        trainer.global_rank,
+        trainer.global_step,
+        trainer.current_epoch,
+    )
     if not is_rank_zero():
         return final
     for board in boards(trainer.loggers):
