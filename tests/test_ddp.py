@@ -4,6 +4,7 @@ process is rank 0, the trainer's strategy and precision, the presets."""
 
 import os
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -73,7 +74,7 @@ def test_after_a_run_this_process_forgets_the_ddp_launch(monkeypatch):
     originals = trainer._hydra_subprocess_cmd, fabric._hydra_subprocess_cmd
     monkeypatch.delenv("LOCAL_RANK", raising=False)
     monkeypatch.setenv("MASTER_ADDR", "before")
-    with ddp.ddp_processes(sweep=True):
+    with ddp.ddp_processes(SimpleNamespace(strategy=None), sweep=True):
         assert trainer._hydra_subprocess_cmd is fabric._hydra_subprocess_cmd is ddp._hydra_child
         assert os.environ[ddp.SWEEP_CELL] == "1"
         os.environ.update(LOCAL_RANK="0", MASTER_ADDR="127.0.0.1")  # as Lightning's launcher leaves them
@@ -110,6 +111,24 @@ def test_rank_zero_is_told_by_the_launchers_variables(monkeypatch, env, rank):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert rank_zero.rank() == rank and rank_zero.is_rank_zero() == (rank == 0)
+
+
+def test_a_failing_rank_above_0_records_its_error_unless_rank_0_recorded_one(make_cfg, tmp_path, monkeypatch):
+    import json
+
+    from ablation_lab.utils.run_files import write_metrics
+
+    def fit(cfg):
+        raise ValueError("boom")
+
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    cfg = make_cfg()
+    for status, error in (("running", "rank 1: ValueError: boom"), ("failed", "rank 0's")):
+        write_metrics(tmp_path, {}, {}, {"status": status, "error": "rank 0's"})
+        with pytest.raises(SystemExit) as exit_:
+            rank_zero.run("ablation-train", cfg, fit, [])
+        record = json.loads((tmp_path / "metrics.json").read_text())
+        assert exit_.value.code == 1 and (record["status"], record["error"]) == ("failed", error)
 
 
 def _cfg(*overrides: str, hydra: bool = False):

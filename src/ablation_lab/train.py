@@ -64,7 +64,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     )
     hparams = hparams_row(cfg, _overrides())
     rank_zero.open_boards(loggers, hparams)
-    with ddp_processes(sweep):
+    with ddp_processes(trainer, sweep):
         trainer.fit(module, datamodule=dm, ckpt_path=resume_checkpoint(cfg), weights_only=True)
         if module.diverged:
             raise Diverged(f"train/loss became {module.diverged}")

@@ -12,6 +12,7 @@ itself for a child and wait for ranks that never come.
 """
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,9 +75,10 @@ def _hydra_child(local_rank: int) -> tuple[list[str], str]:
 
 
 @contextmanager
-def ddp_processes(sweep: bool) -> Iterator[None]:
+def ddp_processes(trainer, sweep: bool) -> Iterator[None]:
     """Around a run's fit and test: children of a DDP launch get their own command line (and know
-    whether they run a sweep's cell); afterwards this process is as before the run."""
+    whether they run a sweep's cell); afterwards this process is as before the run, its children
+    gone (ended at once when the run failed here: they would wait at a collective)."""
     saved = {key: os.environ.get(key) for key in LAUNCHER_ENV}
     launchers = _launcher_modules()
     originals = [module._hydra_subprocess_cmd for module in launchers]
@@ -84,9 +86,12 @@ def ddp_processes(sweep: bool) -> Iterator[None]:
         module._hydra_subprocess_cmd = _hydra_child
     if sweep:
         os.environ[SWEEP_CELL] = "1"
+    failed = True
     try:
         yield
+        failed = False
     finally:
+        _end_children(trainer, kill=failed)
         for module, original in zip(launchers, originals, strict=True):
             module._hydra_subprocess_cmd = original
         for key, value in saved.items():
@@ -95,6 +100,26 @@ def ddp_processes(sweep: bool) -> Iterator[None]:
             else:
                 os.environ[key] = value
         _leave_process_group()
+
+
+def _end_children(trainer, kill: bool, wait_s: float = 120) -> None:
+    """Wait for (or kill) the processes Lightning's launcher started. Its observer thread, which
+    kills this process when a child ends with an error, is handed an empty list first: a sweep
+    goes on to its next cell whatever became of this one's children."""
+    procs = getattr(getattr(trainer.strategy, "launcher", None), "procs", None)
+    if not procs:
+        return
+    children = list(procs)
+    procs.clear()
+    for child in children:
+        if not kill:
+            try:
+                child.wait(timeout=wait_s)
+            except subprocess.TimeoutExpired:
+                pass
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 def _launcher_modules() -> list:

@@ -2,7 +2,8 @@
 writes the run's files. Rank 0 writes the config tree, the HPARAMS row and "Results" layout, the
 outcome record (metrics.json, running → done/failed), preprocess.pt and the lean last.ckpt, and
 prints the run's line; Lightning's loggers and checkpoint callbacks write on rank 0 by themselves.
-Another rank records only its own failure (rank 0 is then ended by Lightning's launcher)."""
+Another rank records only its own failure, over a `running` record (rank 0 is then ended by
+Lightning's launcher), never over rank 0's outcome."""
 
 import logging
 import os
@@ -16,6 +17,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig
 
 from ablation_lab.errors import EXIT_FAILED
+from ablation_lab.sweep.cells import previous_record
 from ablation_lab.utils.checkpoints import make_lean
 from ablation_lab.utils.choices import chosen_options, override_values
 from ablation_lab.utils.run_files import write_metrics
@@ -48,9 +50,11 @@ def run(tool: str, cfg: DictConfig, fit: Callable[[DictConfig], dict], overrides
     except Exception as err:
         error = f"rank {rank()}: {one_line(err)}"
         log.error("run failed: %s\n%s", error, traceback.format_exc())
-        choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
-        extra = {"status": "failed", "overrides": override_values(overrides), "error": error}
-        write_metrics(Path(cfg.paths.output_dir), {}, choices, extra)
+        out = Path(cfg.paths.output_dir)
+        if (previous_record(out) or {}).get("status") == "running":  # rank 0's own outcome stands
+            choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
+            extra = {"status": "failed", "overrides": override_values(overrides), "error": error}
+            write_metrics(out, {}, choices, extra)
         print(f"{tool}: failed: {error} (run folder {cfg.paths.output_dir})", file=sys.stderr)
         sys.exit(EXIT_FAILED)
 
@@ -71,12 +75,9 @@ def finish(cfg: DictConfig, trainer, module, metrics: dict, extra: dict) -> dict
     """The end of a finished run: HPARAMS session end, preprocess.pt, the lean last.ckpt and, last,
     metrics.json with status done. Returns the final metrics (on every rank)."""
     final = {k: float(v) for k, v in metrics.items()}
-    log.info(
-        "rank %d: %d optimizer steps in %d epochs",
-        trainer.global_rank,
-        trainer.global_step,
-        trainer.current_epoch,
-    )
+    if trainer.world_size > 1:  # each rank's own log: the steps it took (all ranks take the same)
+        steps = (trainer.global_rank, trainer.global_step, trainer.current_epoch)
+        log.info("rank %d: %d optimizer steps in %d epochs", *steps)
     if not is_rank_zero():
         return final
     for board in boards(trainer.loggers):
