@@ -61,8 +61,9 @@ class ClassifierModule(L.LightningModule):
         self.train_loss, self.val_loss, self.test_loss = (
             MeanMetric(nan_strategy="disable") for _ in range(3)
         )
+        # validate_args=False: the checks call torch.unique on every update, a host-device sync per step
         self.train_acc, self.val_acc, self.test_acc = (
-            MulticlassAccuracy(num_classes, average="micro") for _ in range(3)
+            MulticlassAccuracy(num_classes, average="micro", validate_args=False) for _ in range(3)
         )
         self.val_acc_best = MaxMetric()
         self._resumed_best: float | None = None
@@ -111,8 +112,9 @@ class ClassifierModule(L.LightningModule):
         if self.aux_heads is not None:
             aux = sum(F.cross_entropy(a, target) for a in self.aux_heads(features))
             loss = loss + self.plan.aux_weight * aux
-        # update() only: no per-step sync or log call in the hot path; logged once per epoch
-        self.train_loss.update(loss.detach(), weight=len(y))
+        # update() only: no per-step sync or log call in the hot path; logged once per epoch. The
+        # weight is made on the device (a Python number would be copied there, a sync, every step).
+        self.train_loss.update(loss.detach(), weight=torch.full_like(loss.detach(), len(y)))
         self.train_acc.update(logits.detach(), target.argmax(-1) if target.ndim > 1 else target)
         if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
             self.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False)
@@ -135,16 +137,32 @@ class ClassifierModule(L.LightningModule):
         # by the run seed and the batch: the same checkpoint gives the same numbers every time.
         with seeded_randomness(self.eval_seed * 1_000_003 + batch_idx, x.device):
             logits = self.predict(x)
-        loss_metric(F.cross_entropy(logits, y), weight=len(y))
+        loss = F.cross_entropy(logits, y)
+        loss_metric(loss, weight=torch.full_like(loss, len(y)))
         acc_metric(logits, y)
         self.log(f"{split}/loss", loss_metric, on_step=False, on_epoch=True)
         self.log(f"{split}/acc", acc_metric, on_step=False, on_epoch=True, prog_bar=True)
+        # images counted over all ranks (metrics.json, not TensorBoard): each exactly once under DDP
+        log = {"on_step": False, "on_epoch": True, "reduce_fx": "sum", "sync_dist": True, "logger": False}
+        self.log(f"{split}/images", float(len(y)), batch_size=len(y), **log)
 
     def validation_step(self, batch, batch_idx: int) -> None:
         self._eval_step(batch, batch_idx, self.val_loss, self.val_acc, "val")
 
     def test_step(self, batch, batch_idx: int) -> None:
         self._eval_step(batch, batch_idx, self.test_loss, self.test_acc, "test")
+
+    def setup(self, stage: str) -> None:
+        """Under DDP, ranks above 0 reseed torch's generators (the run seed and the rank), so that
+        they draw their own dropout masks and augmentations; rank 0 keeps the run seed's stream, as
+        one process would. On a GPU, a conv net's weights go channels_last (faster convolutions)."""
+        if self.trainer.world_size > 1 and self.trainer.global_rank > 0:
+            torch.manual_seed(self.eval_seed * 100_003 + self.trainer.global_rank)
+        if self.trainer.strategy.root_device.type == "cuda" and self._conv_net():
+            self.net.to(memory_format=torch.channels_last)
+
+    def _conv_net(self) -> bool:
+        return any(isinstance(m, nn.Conv2d) for m in self.net.modules())
 
     def on_train_start(self) -> None:
         self.val_acc_best.reset()  # forget the sanity-check pass
@@ -181,15 +199,32 @@ class ClassifierModule(L.LightningModule):
         if self.config is not None:
             checkpoint["ablation_lab_config"] = OmegaConf.to_container(self.config, resolve=True)
         checkpoint["val_acc_best"] = self.best_val_acc()  # not in the metric's state_dict
-        # torch's generators (dropout masks, augmentation draws): a resumed run continues them
-        checkpoint["rng_states"] = {"cpu": torch.get_rng_state()}
+        # torch's generators (dropout masks, augmentation draws) of every rank, one row per global
+        # rank: a resumed run continues them. Every rank gets here (Lightning dumps on all ranks).
+        checkpoint["rng_states"] = {"cpu": self._every_rank(torch.get_rng_state())}
         if torch.cuda.is_available() and self.device.type == "cuda":
-            checkpoint["rng_states"]["cuda"] = torch.cuda.get_rng_state(self.device)
+            checkpoint["rng_states"]["cuda"] = self._every_rank(torch.cuda.get_rng_state(self.device))
+
+    def _every_rank(self, state: torch.Tensor) -> torch.Tensor:
+        """(world size, n): each rank's generator state, gathered (on the device: nccl needs it)."""
+        if self.trainer.world_size == 1:
+            return state[None]
+        return self.all_gather(state.to(self.device)).cpu()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self._resumed_best = checkpoint.get("val_acc_best")
         states = checkpoint.get("rng_states") or {}
-        if "cpu" in states:
-            torch.set_rng_state(states["cpu"])
-        if "cuda" in states and torch.cuda.is_available():
-            torch.cuda.set_rng_state(states["cuda"], self.device if self.device.type == "cuda" else None)
+        cpu, cuda = (own_row(states.get(k), self.global_rank) for k in ("cpu", "cuda"))
+        if cpu is not None:
+            torch.set_rng_state(cpu)
+        if cuda is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state(cuda, self.device if self.device.type == "cuda" else None)
+
+
+def own_row(states: torch.Tensor | None, rank: int) -> torch.Tensor | None:
+    """This rank's saved generator state: its row (None when the saving run had fewer ranks), or
+    the one state of a checkpoint written before states were kept per rank. A copy: torch 2.14's
+    set_rng_state reads a row view (a storage offset) out of bounds and crashes."""
+    if states is None or states.ndim == 1:
+        return states
+    return states[rank].clone() if rank < len(states) else None

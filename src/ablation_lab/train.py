@@ -2,6 +2,8 @@
 
 Every bad input is refused with one line before Hydra creates a run folder (utils/preflight.py).
 A run that fails or diverges is recorded as such in its metrics.json (utils/run_record.py).
+Under DDP every rank runs `train`; what only rank 0 does is in utils/rank_zero.py, how the other
+ranks are started in utils/ddp.py, the trainer's devices, strategy and precision in utils/devices.py.
 """
 
 import logging
@@ -13,20 +15,21 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
-from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig
 
 from ablation_lab.build import build_datamodule, build_module, plan_callbacks
 from ablation_lab.config.validate import validate
 from ablation_lab.sweep.cells import finished, previous_record, resume_checkpoint
-from ablation_lab.sweep.threads import apply_threads, job_gpu
-from ablation_lab.utils.checkpoints import BestWeights, SafeCheckpointIO, checkpoint_callbacks, make_lean
-from ablation_lab.utils.choices import chosen_options, hparams_row, override_values
+from ablation_lab.sweep.threads import apply_threads
+from ablation_lab.utils import rank_zero
+from ablation_lab.utils.checkpoints import BestWeights, SafeCheckpointIO, checkpoint_callbacks
+from ablation_lab.utils.choices import hparams_row, override_values
 from ablation_lab.utils.cli import CONF_DIR
+from ablation_lab.utils.ddp import ddp_processes, in_sweep
+from ablation_lab.utils.devices import trainer_options
 from ablation_lab.utils.progress import ProgressLine
-from ablation_lab.utils.run_files import print_config_tree, write_metrics
-from ablation_lab.utils.run_record import Diverged, multirun, run_recorded
-from ablation_lab.utils.tb_views import results_layout, session_end, session_start
+from ablation_lab.utils.run_files import print_config_tree
+from ablation_lab.utils.run_record import Diverged, multirun
 
 log = logging.getLogger("ablation_lab")
 
@@ -42,70 +45,49 @@ def _best_checkpoint(trainer: L.Trainer) -> str | None:
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
-    """Fit and test one run; returns its final metrics (also written to metrics.json)."""
+    """Fit and test one run (every rank of a DDP run); returns its final metrics (also written to
+    metrics.json, by rank 0: utils/rank_zero.py)."""
     validate(cfg, resolve_targets=True)  # also when called from Python, not only through the CLI
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
-    sweep = multirun()  # a sweep's jobs print one line each, not a progress bar
+    sweep = in_sweep()  # a sweep's jobs print one line each, not a progress bar
     callbacks = [c for c in callbacks if not (sweep and isinstance(c, ProgressBar))]
     out = Path(cfg.paths.output_dir)
     callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", sweep)
     callbacks += plan_callbacks(module.plan)
     callbacks.append(ProgressLine(job=HydraConfig.get().job.num) if sweep else ProgressLine(every_s=None))
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    placement = {}
-    gpu = job_gpu(str(cfg.trainer.get("accelerator", "auto")), _launcher())
-    if gpu is not None:  # jobs of a parallel sweep take the visible GPUs in turn
-        placement["devices"] = [gpu]
-    if sweep:
-        placement["enable_progress_bar"] = False
+    options = trainer_options(cfg, sweep, _launcher())
     if not any(isinstance(c, ModelCheckpoint) for c in callbacks):  # checkpoints=none: Lightning adds none
-        placement["enable_checkpointing"] = False
+        options["enable_checkpointing"] = False
     trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[SafeCheckpointIO()], **placement
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[SafeCheckpointIO()], **options
     )
     hparams = hparams_row(cfg, _overrides())
-    boards = [logger.experiment for logger in loggers if isinstance(logger, TensorBoardLogger)]
-    for board in boards:
-        session_start(board, hparams)
-        results_layout(board)
-    trainer.fit(module, datamodule=dm, ckpt_path=resume_checkpoint(cfg), weights_only=True)
-    if module.diverged:
-        raise Diverged(f"train/loss became {module.diverged}")
-    metrics = dict(trainer.callback_metrics)
-    if "val/acc_best" not in metrics and module.best_val_acc() is not None:  # resumed after the last epoch
-        metrics["val/acc_best"] = torch.tensor(module.best_val_acc())
-    best = _best_checkpoint(trainer)
-    in_memory = [c.state for c in callbacks if isinstance(c, BestWeights) and c.state is not None]
-    if best is None and in_memory:
-        module.load_state_dict(in_memory[0])
-    trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False, weights_only=True)
+    rank_zero.open_boards(loggers, hparams)
+    with ddp_processes(trainer, sweep):
+        trainer.fit(module, datamodule=dm, ckpt_path=resume_checkpoint(cfg), weights_only=True)
+        if module.diverged:
+            raise Diverged(f"train/loss became {module.diverged}")
+        metrics = dict(trainer.callback_metrics)
+        if "val/acc_best" not in metrics and module.best_val_acc() is not None:  # resumed after the end
+            metrics["val/acc_best"] = torch.tensor(module.best_val_acc())
+        best = _best_checkpoint(trainer)
+        in_memory = [c.state for c in callbacks if isinstance(c, BestWeights) and c.state is not None]
+        if best is None and in_memory:
+            module.load_state_dict(in_memory[0])
+        trainer.test(module, datamodule=dm, ckpt_path=best, verbose=False, weights_only=True)
     metrics.update(trainer.callback_metrics)
-    for board in boards:
-        session_end(board)
-    torch.save(module.preprocess.state_dict(), out / "preprocess.pt")  # train-split statistics
-    choices = chosen_options(cfg) | {"seed": int(cfg.seed)}
     extra = {
-        "status": "done",
         "overrides": override_values(_overrides()),
         "best_checkpoint": best,
         "epochs": trainer.current_epoch,
         "hparams": hparams,
         "data_fingerprint": dm.fingerprint,  # a report pools only runs made on the same data
     }
-    for callback in callbacks:  # e.g. the diagnostics' step-0 numbers
-        extra |= callback.metrics_json() if hasattr(callback, "metrics_json") else {}
-    if (out / "checkpoints" / "last.ckpt").is_file():  # finished: a resume no longer needs the optimizer
-        make_lean(out / "checkpoints" / "last.ckpt")
-    write_metrics(out, metrics, choices, extra)  # status done: the last thing a finished run writes
-    final = {k: float(v) for k, v in metrics.items()}
-    print(
-        f"run: {out}  val/acc_best={final.get('val/acc_best', float('nan')):.4f}  "
-        f"test/acc={final.get('test/acc', float('nan')):.4f}"
-    )
-    return final
+    return rank_zero.finish(cfg, trainer, module, metrics, extra)
 
 
 def _launcher() -> DictConfig | None:
@@ -123,7 +105,7 @@ def hydra_entry(cfg: DictConfig) -> float | None:
     logging.captureWarnings(True)  # into train.log (job_logging): none the user can act on
     launcher = _launcher()
     log.info(apply_threads(cfg.get("threads", "auto"), launcher))
-    if launcher is None:  # a sweep prints the tree once, before its first job (utils/cli.py)
+    if launcher is None and rank_zero.is_rank_zero():  # a sweep prints it once (utils/cli.py)
         print_config_tree(cfg)
-    metrics = run_recorded("ablation-train", cfg, train, _overrides())
+    metrics = rank_zero.run("ablation-train", cfg, train, _overrides())
     return None if metrics is None else metrics.get("val/acc_best")

@@ -63,6 +63,7 @@ KNOBS: dict[str, Knob] = {
     "checkpoints": Choice("auto", "both", "best", "last", "none"),
     "threads": Knob("threads", 1),
     "jobs_per_gpu": Int(1, 64),
+    "ddp_timeout_s": Int(1),
     "task_name": Str(),
     "tags": Strs(),
     "paths.log_dir": Str(),

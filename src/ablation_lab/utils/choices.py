@@ -16,6 +16,7 @@ NOT_ARMS = (
     "checkpoints",
     "threads",
     "jobs_per_gpu",
+    "ddp_timeout_s",
 )
 
 

@@ -13,7 +13,7 @@ import os
 import re
 from datetime import datetime
 
-from omegaconf import OmegaConf
+from omegaconf import ListConfig, OmegaConf
 
 from ablation_lab.utils.choices import is_arm
 
@@ -103,9 +103,10 @@ def parallel_jobs(accelerator: str, jobs_per_gpu: int) -> int:
     return int(jobs_per_gpu) * gpus if gpus else cores()
 
 
-def gpus_per_run(accelerator: str) -> int:
-    """GPUs a cluster or Ray task asks for: 1 when training on GPU, else 0."""
-    return 1 if accelerator in ("gpu", "cuda") or (accelerator == "auto" and _cuda_devices() > 0) else 0
+def gpus_per_run(accelerator: str, devices=1) -> int:
+    """GPUs a cluster or Ray task asks for: the run's `trainer.devices` when training on GPU, else 0."""
+    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and _cuda_devices() > 0)
+    return (len(devices) if isinstance(devices, list | ListConfig) else max(1, int(devices))) if on_gpu else 0
 
 
 def register_resolvers() -> None:
