@@ -86,6 +86,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         "epochs": trainer.current_epoch,
         "hparams": hparams,
         "data_fingerprint": dm.fingerprint,  # a report pools only runs made on the same data
+        "test_size": len(dm.test.y),  # images behind test/acc: the report's evaluation-noise floor
     }
     return rank_zero.finish(cfg, trainer, module, metrics, extra)
 

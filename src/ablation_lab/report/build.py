@@ -245,6 +245,9 @@ def main() -> None:
                 file=sys.stderr,
             )
             sys.exit(2)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        print(f"ablation-report: error: --out '{args.out}' is a file, not a folder", file=sys.stderr)
+        sys.exit(2)
     if len(args.sweeps) == 1:
         report = write_report(args.sweeps[0], args.control)
     else:

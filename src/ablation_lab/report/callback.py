@@ -2,6 +2,8 @@
 verdict (also written to TensorBoard), and make the exit status say whether some cells did not finish."""
 
 import logging
+import sys
+import traceback
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
@@ -23,7 +25,20 @@ class SweepReport(Callback):
         self.control = control
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        """Hydra logs and ignores a callback's exception: a report that cannot be written is said in
+        one line, its traceback goes to <sweep>/report_error.log, and the exit status is not 0."""
         sweep = Path(config.hydra.sweep.dir)
+        try:
+            self._report(sweep)
+        except Exception as err:  # noqa: BLE001 (every failure must reach the exit status)
+            (sweep / "report_error.log").write_text(traceback.format_exc())
+            print(
+                f"ablation-report: error: {run_record.one_line(err)} ({sweep / 'report_error.log'})",
+                file=sys.stderr,
+            )
+            run_record.FAILED.append(f"{sweep} (report)")
+
+    def _report(self, sweep: Path) -> None:
         runs = load_runs(sweep)
         if not runs:
             return

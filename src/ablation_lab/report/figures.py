@@ -18,6 +18,7 @@ def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False  # labels are the user's text: `$\frac$` is no formula
     import matplotlib.pyplot as plt
 
     return plt

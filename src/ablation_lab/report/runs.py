@@ -5,13 +5,14 @@ and its learning curves read back from its own TensorBoard event files."""
 
 import json
 import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from ablation_lab.data.splits import DATASET_SIZES, split_sizes
+from ablation_lab.data.splits import EMBEDDED_SIZES, split_sizes
 from ablation_lab.sweep.cells import status_of
 from ablation_lab.utils.choices import is_arm
 from ablation_lab.utils.run_files import METRICS_FILE
@@ -30,7 +31,9 @@ class Run:
 
     @property
     def metrics(self) -> dict:
-        return self.record.get("metrics") or {}
+        """Final metric values; a non-finite or non-numeric one (a hand-edited NaN) reads as missing."""
+        raw = self.record.get("metrics") or {}
+        return {k: v for k, v in raw.items() if isinstance(v, int | float) and math.isfinite(v)}
 
     def arm(self) -> dict[str, str]:
         """What identifies this run's cell: its choices and command-line overrides, seed aside."""
@@ -54,9 +57,9 @@ class Run:
             if value:
                 return int(value)
         data = self.config().get("data") or {}
-        if data.get("name") not in DATASET_SIZES:
+        if data.get("name") not in EMBEDDED_SIZES:  # other sources: recorded by the run (test_size)
             return None
-        n, official = DATASET_SIZES[data["name"]]
+        n, official = EMBEDDED_SIZES[data["name"]]
         if official is not None:
             return official
         sizes = split_sizes(
