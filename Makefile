@@ -10,7 +10,7 @@ ARGS ?=
 # plugins (joblib, slurm, ray, optuna; `launchers` = all four), e.g. make install EXTRAS=dev,joblib
 EXTRAS ?= dev,launchers
 
-.PHONY: install train sweep test test-fast lint format tensorboard bench clean
+.PHONY: install train sweep test test-fast lint format tensorboard bench gpu-check clean
 
 install: $(STAMP)
 
@@ -47,6 +47,9 @@ tensorboard: $(STAMP)  ## serve every run and sweep under logs/ on http://127.0.
 
 bench: $(STAMP)  ## images/s of a plain PyTorch loop vs ablation-lab's Trainer, and their ratio
 	$(BIN)/python scripts/bench.py $(ARGS)
+
+gpu-check: $(STAMP)  ## on a CUDA machine: gpu tests, speed table (precision, channels_last, compile), DDP, packing
+	$(PY) scripts/gpu_check.py
 
 clean:  ## remove caches and this checkout's own .venv (never logs/, never a VENV outside the checkout)
 	@case "$$(realpath -m '$(VENV)')/" in "$(CURDIR)/"?*) rm -rf '$(VENV)' ;; \

@@ -6,6 +6,11 @@ side runs the real ClassifierModule with the default logger, progress bar and ca
 validation is off on both sides. Timing skips the first `--warmup` steps of each.
 
     python scripts/bench.py [--device cpu|cuda] [--steps-mlp 300] [--steps-cnn 80] [--trials 5]
+                            [--precision 32-true|bf16-mixed] [--channels-last] [--compile]
+                            [--cases mlp,cnn,resnet20]
+
+`--precision`, `--channels-last` and `--compile` apply to both sides alike (autocast, memory
+format, torch.compile of the network), so each ratio is the lab's own cost at that setting.
 """
 
 import argparse
@@ -30,9 +35,26 @@ from ablation_lab.data.sources import Split
 from ablation_lab.train import CONF_DIR
 
 CASES = {
-    "mlp 1x28x28 (784-512-512-10)": (["data=mnist", "model=mlp", "model.width=512"], (1, 28, 28)),
-    "cnn 3x32x32 (32-64-128 + BN)": (["data=cifar10", "model=cnn", "regularization=batchnorm"], (3, 32, 32)),
+    "mlp": ("mlp 1x28x28 (784-512-512-10)", ["data=mnist", "model=mlp", "model.width=512"], (1, 28, 28)),
+    "cnn": (
+        "cnn 3x32x32 (32-64-128 + BN)",
+        ["data=cifar10", "model=cnn", "regularization=batchnorm"],
+        (3, 32, 32),
+    ),
+    "resnet20": (
+        "resnet-20 3x32x32 (CIFAR)",
+        ["data=cifar10", "model=resnet", "model.depth=20"],
+        (3, 32, 32),
+    ),
 }
+
+
+def _prepare(net: torch.nn.Module, device: torch.device, channels_last: bool, compiled: bool):
+    """The network as both sides run it: on `device`, channels_last for convs, compiled."""
+    net = net.to(device)
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    return torch.compile(net) if compiled else net
 
 
 class StepTimer(Callback):
@@ -75,11 +97,14 @@ def _module(cfg, data: Split):
     return dm, build_module(cfg, dm)
 
 
-def plain(cfg, data: Split, steps: int, warmup: int, device: torch.device) -> float:
+def plain(cfg, data: Split, steps: int, warmup: int, device: torch.device, opts=None) -> float:
     """The reference: forward, loss, backward, step; nothing else."""
+    opts = opts or argparse.Namespace(precision="32-true", channels_last=False, compile=False)
     torch.manual_seed(0)
     _, module = _module(cfg, data)
-    net, pre = module.net.to(device), module.preprocess.to(device)
+    net = _prepare(module.net, device, opts.channels_last, opts.compile)
+    pre = module.preprocess.to(device)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=opts.precision == "bf16-mixed")
     opt = instantiate(cfg.optim.optimizer)(net.parameters())
     loader, done, start = (
         BatchLoader(data.x, data.y, cfg.data.batch_size, shuffle=True, drop_last=True),
@@ -91,7 +116,8 @@ def plain(cfg, data: Split, steps: int, warmup: int, device: torch.device) -> fl
             if done == warmup:
                 _sync(device)
                 start = time.perf_counter()
-            loss = F.cross_entropy(net(pre(x.float())), y)
+            with autocast:
+                loss = F.cross_entropy(net(pre(x.float())), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -102,16 +128,24 @@ def plain(cfg, data: Split, steps: int, warmup: int, device: torch.device) -> fl
     return (steps - warmup) * cfg.data.batch_size / (time.perf_counter() - start)
 
 
-def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device) -> float:
+def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device, opts=None) -> float:
     """ablation-lab's path: the real module, logger, progress bar and callbacks of `train`."""
+    opts = opts or argparse.Namespace(precision="32-true", channels_last=False, compile=False)
     torch.manual_seed(0)
     dm, module = _module(cfg, data)
+    module.net = _prepare(module.net, device, opts.channels_last, opts.compile)
     timer = StepTimer(warmup, device)
     callbacks = [instantiate(c) for c in cfg.callbacks.values() if c is not None] + [timer]
     loggers = [instantiate(c) for c in cfg.logger.values()]
     trainer = L.Trainer(
-        **{k: v for k, v in cfg.trainer.items() if k not in ("_target_", "max_epochs", "accelerator")},
+        **{
+            k: v
+            for k, v in cfg.trainer.items()
+            if k not in ("_target_", "max_epochs", "accelerator", "precision", "devices", "strategy")
+        },
         accelerator=device.type,
+        devices=1,
+        precision=opts.precision,
         max_steps=steps,
         limit_val_batches=0,
         callbacks=callbacks,
@@ -134,24 +168,42 @@ def main() -> None:
     parser.add_argument("--steps-cnn", type=int, default=80)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"])
+    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--cases", default="mlp,cnn")
     args = parser.parse_args()
+    for row in run(args):
+        print(row)
+
+
+def run(args) -> list[str]:
+    """The table's lines for `args` (also called by scripts/gpu_check.py)."""
     warnings.filterwarnings("ignore")  # a clean table: Lightning's tips and warnings are not results
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.ERROR)
     device = torch.device(args.device)
-    steps = {"mlp": args.steps_mlp, "cnn": args.steps_cnn}
-    print(f"device={device} batch={args.batch} torch={torch.__version__} threads={torch.get_num_threads()}")
-    print(f"{'case':34s} {'plain img/s':>12s} {'lightning img/s':>16s} {'ratio':>6s}")
-    for name, (overrides, shape) in CASES.items():
-        n_steps = steps[name[:3]]
+    steps = {"mlp": args.steps_mlp, "cnn": args.steps_cnn, "resnet20": args.steps_cnn}
+    setting = " ".join(
+        [args.precision] + ["channels_last"] * args.channels_last + ["compile"] * args.compile
+    )
+    threads = torch.get_num_threads()
+    lines = [
+        f"device={device} batch={args.batch} torch={torch.__version__} threads={threads} {setting}",
+        f"{'case':34s} {'plain img/s':>12s} {'lightning img/s':>16s} {'ratio':>6s}",
+    ]
+    for key in args.cases.split(","):
+        name, overrides, shape = CASES[key]
+        n_steps = steps[key]
         with tempfile.TemporaryDirectory() as out:
             cfg = _config(overrides + ["callbacks.progress_bar.refresh_rate=10"], args.batch, out)
             data = _data(shape, args.batch * n_steps, device)
             best_plain = best_light = 0.0
             for _ in range(args.trials):  # alternate, keep the best of each: noise only slows
-                best_plain = max(best_plain, plain(cfg, data, n_steps, args.warmup, device))
-                best_light = max(best_light, lightning(cfg, data, n_steps, args.warmup, device))
-        print(f"{name:34s} {best_plain:12.0f} {best_light:16.0f} {best_light / best_plain:6.2f}")
+                best_plain = max(best_plain, plain(cfg, data, n_steps, args.warmup, device, args))
+                best_light = max(best_light, lightning(cfg, data, n_steps, args.warmup, device, args))
+        lines.append(f"{name:34s} {best_plain:12.0f} {best_light:16.0f} {best_light / best_plain:6.2f}")
+    return lines
 
 
 if __name__ == "__main__":
