@@ -32,6 +32,7 @@ def _missing_packages_path() -> str | None:
 
     need = {"hydra": "hydra_core", "omegaconf": "omegaconf", "antlr4": "antlr4", "yaml": "PyYAML"}
     need |= {"joblib": "joblib", "hydra_plugins.hydra_joblib_launcher": "hydra_joblib_launcher"}
+    need |= {"pytest": "pytest", "pluggy": "pluggy", "iniconfig": "iniconfig"}
     missing = []
     for module, dist in need.items():
         try:
@@ -42,6 +43,8 @@ def _missing_packages_path() -> str | None:
             missing.append(dist)
     if not missing:
         return None
+    if "hydra_core" in missing or "omegaconf" in missing:  # their grammar needs antlr4 4.9 exactly
+        missing.append("antlr4")
     site = Path(tempfile.mkdtemp(prefix="gpu_check_site_"))
     for archive in sorted(WHEELS.iterdir()):
         if not any(
