@@ -44,7 +44,7 @@ def _plain_log(ax) -> None:
     """Log scale with plain numbers on the ticks (0.3, not 3×10⁻¹)."""
     from matplotlib.ticker import FuncFormatter
 
-    ax.set_yscale("log")
+    ax.set_yscale("log", nonpositive="mask")
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     ax.yaxis.set_major_formatter(plain)
     ax.yaxis.set_minor_formatter(plain if _decades(ax) < 1.5 else FuncFormatter(lambda v, _: ""))
@@ -74,21 +74,50 @@ def cell_scores(rows: list[CellStats], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(6.0, 0.75 * len(rows) + 3.5), 4.2))
     shown = []
     pairs = ((lambda r: r.test, "test/acc", "tab:orange"), (lambda r: r.val, "val/acc_best", "tab:blue"))
+    bars = []
     for i, row in enumerate(rows):
         for j, (stat, metric, color) in enumerate(pairs):
             summary = stat(row)
             if not summary.n:
                 continue
             x = i + (j - 0.5) * 0.32
-            err = None
-            if summary.low is not None:  # accuracy lives in [0, 1]: so does its interval
-                err = [[summary.mean - max(0.0, summary.low)], [min(1.0, summary.high) - summary.mean]]
             label = metric if i == 0 else None
-            ax.errorbar(x, summary.mean, yerr=err, fmt="o", color=color, capsize=4, markersize=6, label=label)
+            ax.plot([x], [summary.mean], "o", color=color, markersize=6, label=label, zorder=4)
+            if summary.low is not None:  # accuracy lives in [0, 1]: so does its interval
+                bars.append((x, max(0.0, summary.low), min(1.0, summary.high), color))
             seeds = row.cell.scores(metric)
             ax.scatter([x + 0.08] * len(seeds), seeds, s=10, color=color, alpha=0.45, zorder=3)
             shown += [*seeds, summary.mean]
-    _fit(ax, shown, pad=0.3)  # fitted to means and seeds; a wide interval runs off the axis
+    spans = [hi - lo for _, lo, hi, _ in bars]
+    seeds_span = (max(shown) - min(shown)) if shown else 0.0
+    # intervals are drawn whole unless one is far wider than the data (2 seeds: t = 12.7)
+    fitted = shown + [
+        v for _, lo, hi, _ in bars for v in (lo, hi) if not spans or hi - lo <= 4 * max(seeds_span, 1e-3)
+    ]
+    _fit(ax, fitted, pad=0.15)
+    bottom, top = ax.get_ylim()
+    for x, lo, hi, color in bars:  # a cap where the interval ends, an arrow where it leaves the plot
+        ax.vlines(x, max(lo, bottom), min(hi, top), color=color, linewidth=1.4, zorder=2)
+        for end, edge, arrow in ((lo, bottom, "v"), (hi, top, "^")):
+            inside = bottom <= end <= top
+            ax.plot(
+                [x],
+                [end if inside else edge],
+                "_" if inside else arrow,
+                color=color,
+                markersize=9 if inside else 6,
+            )
+    if any(lo < bottom or hi > top for _, lo, hi, _ in bars):
+        ax.text(
+            0.99,
+            0.01,
+            "▲▼ interval continues beyond the axis",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="0.35",
+        )
     ax.set_xticks(range(len(rows)), [_short(r.cell) for r in rows], rotation=30, ha="right", fontsize=8)
     ax.set_xlabel(", ".join(rows[0].cell.values) if rows and rows[0].cell.values else "")
     ax.set_ylabel("accuracy: mean, 95% interval, seeds")
@@ -168,14 +197,31 @@ def init_diagnostics(cells: list[Cell], path: Path) -> Path | None:
     ncols = 2 if len(panels) > 1 else 1
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols + 2.8, 3.3 * nrows), squeeze=False)
+    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 3)), "x")]
     for ax, (prefix, label, log) in zip(axes.flat, panels, strict=False):
-        for cell, color in zip(cells, _colors(len(cells)), strict=True):
+        for k, (cell, color) in enumerate(zip(cells, _colors(len(cells)), strict=True)):
             values = _per_layer(cell, prefix)
-            if values:
+            if values:  # equal lines stay visible: each cell its own dash and marker, drawn thinner on top
                 layers = range(1, len(values) + 1)
-                ax.plot(layers, values, marker="o", markersize=3, color=color, label=_short(cell))
-        if log and all(v > 0 for line in ax.get_lines() for v in line.get_ydata()):
-            _plain_log(ax)
+                dash, marker = styles[k % len(styles)]
+                ax.plot(
+                    layers,
+                    values,
+                    linestyle=dash,
+                    marker=marker,
+                    markersize=4,
+                    fillstyle="none",
+                    linewidth=1.8 - 0.25 * min(k, 4),
+                    color=color,
+                    label=_short(cell),
+                    alpha=0.9,
+                )
+        values = [v for line in ax.get_lines() for v in line.get_ydata()]
+        positive = [v for v in values if v > 0]
+        spans_decades = positive and max(positive) / min(positive) > 100
+        if (log and values and len(positive) == len(values)) or spans_decades:
+            _plain_log(ax)  # zeros (a dead layer's gradient) are left out of a log axis, not plotted at 0
+        ax.margins(y=0.12)  # the top line inside the last tick
         ax.set_xlabel("layer")
         _integer_ticks(ax)
         ax.set_ylabel(label, fontsize=9)

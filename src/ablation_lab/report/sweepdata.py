@@ -14,19 +14,49 @@ from ablation_lab.report.verdicts import Design
 
 
 def setting(runs: list[Run]) -> str:
-    """Dataset, model and budget of the sweep, from a finished run's config."""
+    """Dataset, model and budget of the sweep, from a finished run's config, and everything the
+    sweep holds fixed away from the defaults (choices and knobs set on every run alike)."""
     for run in runs:
         path = run.folder / ".hydra" / "config.yaml"
         if run.status == "done" and path.is_file():
             cfg = yaml.safe_load(path.read_text())
             data, optim = cfg["data"], cfg.get("optim", {})
             lr = optim.get("optimizer", {}).get("lr")
+            fixed = fixed_settings([r for r in runs if r.status == "done"])
             return (
                 f"data {data['name']} ({data['preprocess']}), model {cfg['model']['name']}, "
                 f"{cfg['trainer']['max_epochs']} epochs, {optim.get('name')} lr {lr}, "
-                f"batch {data['batch_size']}"
+                f"batch {data['batch_size']}" + (f"; fixed: {', '.join(fixed)}" if fixed else "")
             )
     return "no finished run"
+
+
+def _default_choices() -> dict[str, str]:
+    from ablation_lab.utils.cli import CONF_DIR
+
+    chosen = {}
+    for entry in (yaml.safe_load((CONF_DIR / "train.yaml").read_text()) or {}).get("defaults", []):
+        if isinstance(entry, dict):
+            for group, option in entry.items():
+                if isinstance(option, list):
+                    option = "+".join(sorted(o for o in option if o != "none")) or "none"
+                chosen[group] = str(option)
+    return chosen
+
+
+def fixed_settings(runs: list[Run]) -> list[str]:
+    """`key=value` of every choice (group option) and command-line override that all `runs` share
+    and that differs from the config's defaults (e.g. regularization=dropout+weight_decay)."""
+    if not runs:
+        return []
+    defaults = _default_choices()
+    shared: dict[str, str] | None = None
+    for run in runs:
+        choices = run.record.get("choices") or {}
+        pairs = {k: str(v) for k, v in choices.items() if k in defaults}  # data-side choices: as overrides
+        pairs |= {k: str(v) for k, v in (run.record.get("overrides") or {}).items() if k != "seed"}
+        shared = pairs if shared is None else {k: v for k, v in shared.items() if pairs.get(k) == v}
+    return [f"{k}={v}" for k, v in sorted((shared or {}).items()) if defaults.get(k) != v]
 
 
 @dataclass
