@@ -87,12 +87,28 @@ def test_each_rank_takes_half_the_steps_of_one_process(runs):
     assert steps_logged(two / "train_ddp_process_1.log") == (1, 64)
 
 
-def test_every_validation_and_test_image_is_counted_once_and_accuracy_stays(runs):
+def test_every_validation_and_test_image_is_counted_once_and_accuracy_stays(runs, tmp_path):
     (one,), (two,) = ((runs[n][0] / "logs" / "runs").iterdir() for n in (1, 2))
     single, ddp = record(one)["metrics"], record(two)["metrics"]
     for metrics in (single, ddp):
         assert metrics["val/images"] == VAL_IMAGES and metrics["test/images"] == TEST_IMAGES
     assert ddp["test/acc"] > 0.85 and abs(ddp["test/acc"] - single["test/acc"]) < 0.06
+    evaluated = _evaluate(record(two)["best_checkpoint"], tmp_path)  # one process, the whole test split
+    assert evaluated["test/acc"] == pytest.approx(ddp["test/acc"], abs=1e-7)
+
+
+def _evaluate(ckpt: str, out: Path) -> dict:
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from ablation_lab.eval import evaluate
+    from ablation_lab.utils.cli import CONF_DIR
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        cfg = compose("eval", overrides=[f"ckpt_path='{ckpt}'", f"paths.output_dir={out}", "accelerator=cpu"])
+    GlobalHydra.instance().clear()
+    return evaluate(cfg)
 
 
 def test_a_ddp_run_killed_with_its_process_group_resumes_where_it_stopped(runs, tmp_path):
