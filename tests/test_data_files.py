@@ -123,3 +123,10 @@ def test_labels_beyond_num_classes_and_a_wrong_in_shape_are_refused(tmp_path, mn
     assert (
         "data.in_shape=[1, 32, 32] but the images of mnist" in line and "pass data.in_shape=[1,28,28]" in line
     )
+
+
+def test_the_datamodule_names_a_short_label_file_too(tmp_path, mnist):
+    bad_files.mnist_file(mnist, "train-labels-idx1-ubyte", "short_labels")
+    dm = TensorDataModule("mnist", root=str(mnist))
+    with pytest.raises(ConfigError, match="holds 150 labels for the 200 images"):
+        dm.setup()  # from Python, without the CLI's preflight: not 150 images silently

@@ -176,3 +176,11 @@ def test_npz_labels_beyond_num_classes_and_too_large_train_size_are_refused(tmp_
     assert (
         f"data.train_size=30 but data.path='{path}' has 26 training images after validation and test" in line
     )
+
+
+def test_an_image_folder_with_other_classes_or_channels_than_declared_is_refused(tmp_path):
+    root = write_image_folder(tmp_path / "pets", classes=("cat", "dog", "fox"), per_class=4)
+    line = refused(tmp_path, "data=image_folder", f"data.root={root}", "data.num_classes=5")
+    assert f"data.num_classes=5 but data.root='{root}' has 3 class folders (cat, dog, fox)" in line
+    line = refused(tmp_path, "data=image_folder", f"data.root={root}", "data.in_shape=[4,8,8]")
+    assert "decodes images to 1 (grey) or 3 (RGB) channels" in line

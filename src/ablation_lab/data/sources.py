@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ablation_lab.data import image_folder, npz
+from ablation_lab.data.formats import mnist_info
 from ablation_lab.errors import ConfigError, check_choice
 
 
@@ -47,10 +48,12 @@ def _open(cls, name: str, root: str, download: bool, **kwargs):
         ) from err
 
 
-def _mnist_like(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
+def _mnist_like(cls_name: str) -> Callable[..., tuple[Split, Split]]:
     def load(root: str, download: bool, **_) -> tuple[Split, Split]:
         import torchvision.datasets as tvd
 
+        if not download:  # headers first: torchvision would keep the first 150 of 200 images
+            mnist_info(cls_name, root)
         cls = getattr(tvd, cls_name)
         splits = [_open(cls, cls_name, root, download, train=train) for train in (True, False)]
         return tuple(Split(d.data[:, None].contiguous(), d.targets.long()) for d in splits)
@@ -58,7 +61,7 @@ def _mnist_like(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
     return load
 
 
-def _cifar(cls_name: str) -> Callable[[str, bool], tuple[Split, Split]]:
+def _cifar(cls_name: str) -> Callable[..., tuple[Split, Split]]:
     def load(root: str, download: bool, **_) -> tuple[Split, Split]:
         import torchvision.datasets as tvd
 
