@@ -105,7 +105,8 @@ def test_cifar_sizes_are_measured_and_checked_once_per_sweep(tmp_path, monkeypat
     assert "has 54 training images after validation (of 60)" in line and len(calls) == 1
     calls.clear()
     jobs = preflight(CONF_DIR, "train", quote_paths([*args, "data.train_size=54"]), TRAIN)
-    assert len(jobs) == 3 and len(calls) == 0  # the files did not change: measured once (above)
+    assert len(jobs.overrides) == 3 and len(jobs) == 1  # 3 jobs, one distinct config to check
+    assert len(calls) == 0  # the files did not change: measured once (above)
 
 
 def test_the_datamodule_refuses_a_train_size_larger_than_the_data(tmp_path):

@@ -13,16 +13,16 @@ from ablation_lab.utils.resolvers import register_resolvers
 CONF = Path(__file__).resolve().parents[1] / "conf"
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 EXPECTED_JOBS = {
-    "activations": 36,
-    "inits": 36,
+    "activations": 60,
+    "inits": 60,
     "init_depth": 15,
-    "regularizers": 39,
-    "selu_dropout": 9,
-    "dropout_rate": 18,
-    "bn_dropout_order": 6,
+    "regularizers": 65,
+    "selu_dropout": 15,
+    "dropout_rate": 30,
+    "bn_dropout_order": 16,
     "preprocess": 27,
-    "augment": 27,
-    "small_data": 18,
+    "augment": 45,
+    "small_data": 30,
     "fixup_vs_bn": 9,
     "quick_ablation": 12,
 }
