@@ -34,9 +34,14 @@ def _header(data: SweepData, decision: Decision) -> Block:
         f"{data.sweep}: {len(data.runs)} runs, {len(data.done)} finished, in {len(data.rows)} cells × seeds "
         f"{seeds}; disk {_size(disk_usage(data.sweep))}.",
         f"Setting: {setting(data.runs)}. Axes: {', '.join(data.keys) or 'none (one cell)'}.",
-        f"Score: {SCORE}, the test accuracy of the checkpoint validation chose (its best val/acc epoch). "
-        f"{SHOWN}, the maximum that chose it, is shown but never ranked or tested: it is inflated most for "
-        f"the noisiest arm and capped for early stopping.",
+        (
+            f"Ranked by {SHOWN}, the objective the adaptive search (Optuna) chose its trials by; {SCORE} is "
+            f"shown. No verdict: trials chosen from earlier results cannot be tested as if fixed in advance."
+            if data.adaptive
+            else f"Score: {SCORE}, the test accuracy of the checkpoint validation chose (its best val/acc "
+            f"epoch). {SHOWN}, the maximum that chose it, is shown but never ranked or tested: it is "
+            f"inflated most for the noisiest arm and capped for early stopping."
+        ),
         f"Noise: 95% intervals over seeds (Student's t); {images}, so every variance is at least "
         f"acc(1−acc)/n (intervals marked * are set by that floor).",
         f"Control: {data.control_why}.",
