@@ -14,7 +14,7 @@ from ablation_lab.report.render import Block, axis_table, cells_table, mean_std,
 from ablation_lab.report.runs import FINGERPRINT, SCORE, SHOWN, disk_usage, load_runs, varying_keys
 from ablation_lab.report.sweepdata import SweepData, load, setting
 from ablation_lab.report.verdicts import Decision, SweepDecision, decide
-from ablation_lab.report.wording import comparison_table, family_line, headline, interval, line
+from ablation_lab.report.wording import cell_word, comparison_table, family_line, headline, interval, line
 
 REPORT = "report"
 
@@ -172,7 +172,7 @@ def write_report(sweep: Path, control: str | None = None) -> Written:
         for r in data.rows:
             v = vs.get(r.cell.label)
             is_control = data.control is not None and r is data.rows[data.control]
-            tail = [v.diff, v.low, v.high, v.p, v.prob, "Winner" if v.winner else "Tie"] if v else [""] * 5
+            tail = [v.diff, v.low, v.high, v.p, v.prob, cell_word(v)] if v else [""] * 5
             writer.writerow(
                 [
                     *r.cell.values.values(),

@@ -24,6 +24,13 @@ def _prob(v: Verdict) -> str:
     return "" if v.prob is None else f"P({v.first} > {v.second})={v.prob:.2f}"
 
 
+def cell_word(v: Verdict) -> str:
+    """A cell's verdict against the control, in the cells table and report.csv."""
+    if not v.winner:
+        return "Tie"
+    return "Winner" if v.diff > 0 else "Winner: the control"
+
+
 def detect(s: SweepDecision) -> str:
     if s.power is None:
         return ""
