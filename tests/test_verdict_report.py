@@ -113,12 +113,18 @@ def test_runs_of_different_data_are_never_pooled(tmp_path):
 
 
 def test_an_adaptive_search_is_ranked_without_verdict(tmp_path):
-    cells = [({"optim.optimizer.lr": lr}, runs(m, seeds=1)) for lr, m in (("0.01", 0.9), ("0.001", 0.95))]
+    cells = [
+        ({"optim.optimizer.lr": "0.01"}, [(0.97, 0.90)]),
+        ({"optim.optimizer.lr": "0.001"}, [(0.96, 0.95)]),
+    ]
     sweep = fake_sweep(tmp_path / "s", cells, extra={"overrides": {"hparams_search": "lr_dropout"}})
     write_report(sweep)
     text = verdict(sweep)
     assert text.strip().startswith("No verdict: an adaptive search (Optuna)") and "Winner" not in text
-    assert "Tie" not in text and "Family: no verdicts." in (sweep / "report.md").read_text()
+    report = (sweep / "report.md").read_text()
+    assert "Tie" not in text and "Family: no verdicts." in report and "Ranked by val/acc_best" in report
+    rows = report.split("## Cells")[1]
+    assert rows.index("| 0.01 |") < rows.index("| 0.001 |")  # by validation, the search's objective
 
 
 def test_a_comparison_of_sweeps_is_one_family(tmp_path):

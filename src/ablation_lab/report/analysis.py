@@ -17,10 +17,13 @@ class CellStats:
     val: Summary
 
 
-def cell_table(cells: list[Cell], n_test: int | None) -> list[CellStats]:
-    """Cells with their statistics, best test mean first (cells without a test score last)."""
+def cell_table(cells: list[Cell], n_test: int | None, by_validation: bool = False) -> list[CellStats]:
+    """Cells with their statistics, best test mean first (cells without a test score last); an
+    adaptive search's trials by validation instead, the score it chose them by (ranking them by
+    test accuracy would tune hyperparameters on the test set)."""
     rows = [CellStats(c, summarize(c.scores(SCORE), n_test), summarize(c.scores(SHOWN))) for c in cells]
-    return sorted(rows, key=lambda r: -r.test.mean if r.test.n else float("inf"))
+    rank = (lambda r: r.val) if by_validation else (lambda r: r.test)
+    return sorted(rows, key=lambda r: -rank(r).mean if rank(r).n else float("inf"))
 
 
 def design(

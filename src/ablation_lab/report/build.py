@@ -14,7 +14,7 @@ from ablation_lab.report.render import Block, axis_table, cells_table, mean_std,
 from ablation_lab.report.runs import FINGERPRINT, SCORE, SHOWN, disk_usage, load_runs, varying_keys
 from ablation_lab.report.sweepdata import SweepData, load, setting
 from ablation_lab.report.verdicts import Decision, SweepDecision, decide
-from ablation_lab.report.wording import comparison_table, family_line, headline, interval, line
+from ablation_lab.report.wording import cell_word, comparison_table, family_line, headline, interval, line
 
 REPORT = "report"
 
@@ -34,9 +34,14 @@ def _header(data: SweepData, decision: Decision) -> Block:
         f"{data.sweep}: {len(data.runs)} runs, {len(data.done)} finished, in {len(data.rows)} cells × seeds "
         f"{seeds}; disk {_size(disk_usage(data.sweep))}.",
         f"Setting: {setting(data.runs)}. Axes: {', '.join(data.keys) or 'none (one cell)'}.",
-        f"Score: {SCORE}, the test accuracy of the checkpoint validation chose (its best val/acc epoch). "
-        f"{SHOWN}, the maximum that chose it, is shown but never ranked or tested: it is inflated most for "
-        f"the noisiest arm and capped for early stopping.",
+        (
+            f"Ranked by {SHOWN}, the objective the adaptive search (Optuna) chose its trials by; {SCORE} is "
+            f"shown. No verdict: trials chosen from earlier results cannot be tested as if fixed in advance."
+            if data.adaptive
+            else f"Score: {SCORE}, the test accuracy of the checkpoint validation chose (its best val/acc "
+            f"epoch). {SHOWN}, the maximum that chose it, is shown but never ranked or tested: it is "
+            f"inflated most for the noisiest arm and capped for early stopping."
+        ),
         f"Noise: 95% intervals over seeds (Student's t); {images}, so every variance is at least "
         f"acc(1−acc)/n (intervals marked * are set by that floor).",
         f"Control: {data.control_why}.",
@@ -167,7 +172,7 @@ def write_report(sweep: Path, control: str | None = None) -> Written:
         for r in data.rows:
             v = vs.get(r.cell.label)
             is_control = data.control is not None and r is data.rows[data.control]
-            tail = [v.diff, v.low, v.high, v.p, v.prob, "Winner" if v.winner else "Tie"] if v else [""] * 5
+            tail = [v.diff, v.low, v.high, v.p, v.prob, cell_word(v)] if v else [""] * 5
             writer.writerow(
                 [
                     *r.cell.values.values(),

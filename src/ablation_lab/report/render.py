@@ -10,7 +10,7 @@ from ablation_lab.report.analysis import CellStats
 from ablation_lab.report.runs import SCORE, SHOWN
 from ablation_lab.report.stats import Summary
 from ablation_lab.report.verdicts import SweepDecision
-from ablation_lab.report.wording import interval
+from ablation_lab.report.wording import cell_word, interval
 
 
 @dataclass
@@ -62,7 +62,7 @@ def cells_table(
             diff, prob, word = (
                 f"{v.diff:+.4f} {interval(v)}",
                 f"{v.prob:.2f}",
-                "Winner" if v.winner else "Tie",
+                cell_word(v),
             )
         else:
             diff, prob, word = "–", "–", "–"

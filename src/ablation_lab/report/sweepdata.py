@@ -109,8 +109,9 @@ def load(sweep: Path, keys: list[str] | None = None, control: str | None = None)
     done = [r for r in runs if r.status == "done"]
     keys = varying_keys(done) if keys is None else keys
     n_test = test_images(done)
-    rows = analysis.cell_table(group_cells(done, keys), n_test)
+    adaptive = _adaptive(done)
+    rows = analysis.cell_table(group_cells(done, keys), n_test, by_validation=adaptive)
     scored = [r for r in rows if r.test.n]
     index, why = choose([r.cell for r in scored], keys, control)
     control_row = rows.index(scored[index]) if index is not None else None
-    return SweepData(sweep, runs, done, keys, rows, n_test, control_row, why, _adaptive(done))
+    return SweepData(sweep, runs, done, keys, rows, n_test, control_row, why, adaptive)

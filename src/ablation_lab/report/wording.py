@@ -1,7 +1,7 @@
 """The family's decisions in words a paper can quote: "Winner" only for a difference beyond noise
 after the family's correction, "Tie" otherwise, and every tie with what this sweep could have seen."""
 
-from ablation_lab.report.runs import SCORE
+from ablation_lab.report.runs import SCORE, SHOWN
 from ablation_lab.report.verdicts import REFERENCE, Decision, SweepDecision, Verdict
 
 SHOWN_PAIRS = 3  # Tukey's winning pairs named in the headline; the rest are in the Comparisons table
@@ -22,6 +22,13 @@ def _p(v: Verdict) -> str:
 
 def _prob(v: Verdict) -> str:
     return "" if v.prob is None else f"P({v.first} > {v.second})={v.prob:.2f}"
+
+
+def cell_word(v: Verdict) -> str:
+    """A cell's verdict against the control, in the cells table and report.csv."""
+    if not v.winner:
+        return "Tie"
+    return "Winner" if v.diff > 0 else "Winner: the control"
 
 
 def detect(s: SweepDecision) -> str:
@@ -95,8 +102,9 @@ def headline(decision: Decision, s: SweepDecision, best: str) -> list[str]:
     d = s.design
     if d.adaptive:
         return [
-            f"No verdict: an adaptive search (Optuna) chose these trials from earlier results, so no test of "
-            f"them is valid; the cells are ranked by {SCORE} only. Best: {best}."
+            "No verdict: an adaptive search (Optuna) chose these trials from earlier results, so no test of "
+            f"them is valid; they are ranked by {SHOWN}, the score the search chose them by ({SCORE} is "
+            f"shown; ranking by it would tune on the test set). Best: {best}."
         ]
     if len(d.groups) < 2:
         return ["Only one cell finished: nothing to compare."] if d.groups else ["No cell finished."]
