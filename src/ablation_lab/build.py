@@ -15,6 +15,7 @@ from ablation_lab.models.blocks import Blocks
 from ablation_lab.techniques.activations import build_activation
 from ablation_lab.techniques.augmentation import build_augment, build_tta
 from ablation_lab.techniques.aux_heads import build_aux_heads, tap_modules
+from ablation_lab.techniques.dropconnect import keep_last_only
 from ablation_lab.techniques.inits import apply_init
 from ablation_lab.techniques.regularizer_modules import PlainDropout
 from ablation_lab.techniques.regularizers import RegularizationPlan, build_regularization
@@ -33,11 +34,14 @@ def build_model(cfg: DictConfig, plan: RegularizationPlan | None = None) -> nn.M
         plan.pool_ratio,
         plan.drop_path,
         conv_dropout=plan.dropout_placement == "blocks",
+        drop_path_mode=plan.drop_path_mode,
     )
     model_cfg = OmegaConf.masked_copy(cfg.model, [k for k in cfg.model if k != "name"])
     make_net = instantiate(model_cfg, _partial_=True)  # blocks is a Python object, not config
     net = make_net(in_shape=list(cfg.data.in_shape), num_classes=int(cfg.data.num_classes), blocks=blocks)
     _check_fits(net, plan, cfg.model.name)
+    if plan.dropconnect is not None and plan.dropconnect.layers == "last":
+        keep_last_only(net)
     net = apply_init(net, cfg.init, act)
     if plan.dropout is not None and not _has_dropout(net):  # head, or fc on a net without fc blocks
         _before_head(net, plan.dropout())
@@ -76,7 +80,7 @@ def check_config(cfg: DictConfig) -> None:
     check_root(cfg.data.name, cfg.data.root, bool(cfg.data.download))
     if cfg.data.download and cfg.data.name != "digits":
         fetch(cfg.data.name, str(cfg.data.root))  # a failed download refuses the run before it starts
-    build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape)
+    build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape, dataset=cfg.data.name)
     build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1]))
     build_model(cfg)
     accelerator = cfg.trainer.get("accelerator", "auto")
@@ -112,7 +116,13 @@ def build_module(cfg: DictConfig, dm):
     return ClassifierModule(
         net=net,
         preprocess=dm.fit_preprocess(),
-        augment=build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape, plan.cutout),
+        augment=build_augment(
+            cfg.data.augment,
+            cfg.data.get("augment_args"),
+            cfg.data.in_shape,
+            plan.cutout,
+            dataset=cfg.data.name,
+        ),
         optim=cfg.optim,
         plan=plan,
         num_classes=int(cfg.data.num_classes),
