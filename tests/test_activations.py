@@ -147,3 +147,36 @@ def test_maxout_gain_gives_a_unit_second_moment_of_the_max_of_k(k):
     pieces = torch.randn(2_000_000, k, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     second = spec(1)(spec.gain * pieces).pow(2).mean().item()
     assert second == pytest.approx(1.0, rel=0.003)
+
+
+@pytest.mark.parametrize(
+    ("name", "gain"), [("gelu", 1.425), ("swish", 1.509), ("mish", 1.410), ("elu", 1.251), ("relu", 2**0.5)]
+)
+def test_backward_gain_keeps_the_gradients_second_moment(name, gain):
+    """Monte Carlo of the condition Kaiming's fan_out mode needs, g²·E[f'(g·z)²] = 1, and of what it
+    buys: through a wide layer with Var(w) = g²/n_out the gradient keeps its second moment. The
+    gains are issue 15's within 0.5% (quadrature: GELU 1.428, Swish 1.515, Mish 1.412, ELU 1.249)."""
+    spec = build_activation(OmegaConf.create({"name": name}))
+    assert spec.backward_gain == pytest.approx(gain, rel=0.005)
+    g = spec.backward_gain
+    z = torch.randn(4_000_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = (g * z).requires_grad_(True)
+    (slope,) = torch.autograd.grad(spec(1).double()(x).sum(), x)
+    assert g**2 * slope.pow(2).mean().item() == pytest.approx(1.0, rel=0.003)
+    torch.manual_seed(1)
+    n = 1024
+    pre = (g * torch.randn(256, n, dtype=torch.float64)).requires_grad_(True)
+    w = torch.randn(n, n, dtype=torch.float64) * g / n**0.5  # fan_out = n
+    upstream = torch.randn(256, n, dtype=torch.float64)
+    (grad,) = torch.autograd.grad((spec(1).double()(pre) @ w.T * upstream).sum(), pre)
+    assert grad.pow(2).mean().item() == pytest.approx(1.0, rel=0.03)
+
+
+def test_backward_gain_differs_from_the_forward_gain_where_the_papers_conditions_differ():
+    gains = {n: build_activation(OmegaConf.create({"name": n})) for n in ("relu", "swish", "tanh", "maxout")}
+    assert gains["relu"].backward_gain == gains["relu"].gain
+    swish = gains["swish"]
+    assert swish.gain == pytest.approx(1.559, abs=1e-3)
+    assert swish.backward_gain == pytest.approx(1.515, abs=1e-3)
+    assert gains["tanh"].backward_gain == pytest.approx(5 / 3)  # torch's, both ways
+    assert gains["maxout"].backward_gain == pytest.approx(2**0.5)  # each piece gets the gradient 1/2 the time

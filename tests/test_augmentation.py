@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ablation_lab.build import build_datamodule, build_module
 from ablation_lab.errors import ConfigError
 from ablation_lab.techniques.augmentation import build_augment, build_tta
 from ablation_lab.techniques.batch_ops import (
@@ -79,15 +80,21 @@ def test_color_jitter_brightness_scales_and_stays_in_range():
 
 
 def test_presets_lists_knobs_and_none():
-    assert len(build_augment("none", None, (1, 32, 32))) == 0
-    assert [type(m).__name__ for m in build_augment("flip_crop", None, (1, 32, 32))] == ["RandomCrop", "Flip"]
+    assert len(build_augment("none", None, (1, 32, 32), dataset="mnist")) == 0
+    assert [type(m).__name__ for m in build_augment("flip_crop", None, (1, 32, 32), dataset="mnist")] == [
+        "RandomCrop",
+        "Flip",
+    ]
     ops = build_augment(
-        ["hflip", "crop", "cutout"], {"crop": {"pad": 3}, "cutout": {"size": 5, "count": 2}}, (3, 32, 32)
+        ["hflip", "crop", "cutout"],
+        {"crop": {"pad": 3}, "cutout": {"size": 5, "count": 2}},
+        (3, 32, 32),
+        dataset="cifar10",
     )
     assert ops[1].pad == 3 and (ops[2].size, ops[2].count) == (5, 2)
     assert (
-        build_augment("crop", None, (1, 32, 32))[0].pad == 4
-        and build_augment("crop", None, (1, 8, 8))[0].pad == 1
+        build_augment("crop", None, (1, 32, 32), dataset="mnist")[0].pad == 4
+        and build_augment("crop", None, (1, 8, 8), dataset="digits")[0].pad == 1
     )
 
 
@@ -101,9 +108,9 @@ def test_tta_views():
 
 def test_unknown_augment_and_oversized_cutout_are_refused():
     with pytest.raises(ConfigError, match="unknown data.augment 'rotate'"):
-        build_augment(["hflip", "rotate"], None, (1, 32, 32))
+        build_augment(["hflip", "rotate"], None, (1, 32, 32), dataset="mnist")
     with pytest.raises(ConfigError, match="cutout size=12 is larger than the 8×8 images"):
-        build_augment(["cutout"], {"cutout": {"size": 12}}, (1, 8, 8))
+        build_augment(["cutout"], {"cutout": {"size": 12}}, (1, 8, 8), dataset="digits")
 
 
 def test_cutout_patches_are_the_dataset_mean_after_preprocessing(make_cfg):
@@ -130,3 +137,36 @@ def test_cutout_patches_are_the_dataset_mean_after_preprocessing(make_cfg):
     values = set(net_input.unique().tolist())
     assert values == {0.0, white}
     assert (net_input == 0).float().mean().item() > 0.1
+
+
+def _fake(data: str, root, monkeypatch) -> None:
+    """Tiny files of `data` in torchvision's format under `root` (digits ships with scikit-learn)."""
+    import torchvision.datasets as tvd
+
+    from fake_datasets import write_cifar10, write_cifar100, write_mnist, write_svhn
+
+    writers = {"cifar10": (write_cifar10, tvd.CIFAR10), "cifar100": (write_cifar100, tvd.CIFAR100)}
+    writers["svhn"] = (write_svhn, tvd.SVHN)
+    if data in writers:
+        write, cls = writers[data]
+        for attr, value in write(root).items():
+            monkeypatch.setattr(cls, attr, value)
+    elif data == "mnist":
+        write_mnist(root, "MNIST")
+
+
+@pytest.mark.parametrize(
+    ("data", "size"),
+    [("cifar10", 16), ("cifar100", 8), ("svhn", 20), ("mnist", 14), ("digits", 4)],
+)
+@pytest.mark.parametrize("chosen", ["regularization=cutout", "data.augment=[cutout]"])
+def test_cutout_is_one_technique_with_the_papers_size_per_dataset(
+    make_cfg, tmp_path, monkeypatch, data, size, chosen
+):
+    """DeVries & Taylor's sides (CIFAR-10 16, CIFAR-100 8, SVHN 20), half the side elsewhere, the
+    same through either way of choosing it; read off the module a run builds."""
+    _fake(data, tmp_path / "data", monkeypatch)
+    cfg = make_cfg(f"data={data}", chosen)
+    module = build_module(cfg, build_datamodule(cfg))
+    (cutout,) = module.erase
+    assert (type(cutout), cutout.size, cutout.count) == (Cutout, size, 1)

@@ -96,3 +96,18 @@ def test_constant_and_orthogonal():
     assert init_layer("constant", value=0.5).weight.unique().tolist() == [0.5]
     w = init_layer("orthogonal", gain=2.0).weight  # 600 × 1000: rows orthonormal × gain
     torch.testing.assert_close(w @ w.T, 4.0 * torch.eye(N_OUT), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("activation", ["relu", "swish", "gelu"])
+def test_a_runs_kaiming_fan_out_uses_the_backward_gain(make_cfg, activation):
+    """Var(w) = g_b²/n_out with g_b from g²·E[f'(g·z)²] = 1, in the model a run builds (mode fan_in
+    keeps the forward gain)."""
+    from ablation_lab.build import build_model
+
+    act = build_activation(OmegaConf.create({"name": activation}))
+    for mode, gain, fan in (("fan_out", act.backward_gain, 0), ("fan_in", act.gain, 1)):
+        torch.manual_seed(0)
+        knobs = ["init=kaiming_normal", f"init.mode={mode}", "model.width=512"]
+        cfg = make_cfg(f"activation={activation}", *knobs)
+        hidden = build_model(cfg)[2][0].weight  # 512 × 512 hidden layer
+        assert hidden.var().item() == pytest.approx(gain**2 / hidden.shape[fan], rel=0.03)

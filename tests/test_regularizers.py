@@ -137,6 +137,30 @@ def test_stochastic_depth_survival_rate_linear_decay_and_deterministic_eval():
     torch.testing.assert_close(net(x), net(x), rtol=0, atol=1e-6)  # a dropped block moves it by ≫ 1e-3
 
 
+@pytest.mark.parametrize("mode", ["row", "batch"])
+def test_a_runs_stochastic_depth_drops_per_example_or_per_mini_batch(make_cfg, mode):
+    """row: each example keeps a branch with probability p_l on its own; batch (Huang et al. 2016):
+    the whole mini-batch keeps or drops it together. Read off the ResNet a run builds."""
+    from torchvision.ops import StochasticDepth
+
+    from ablation_lab.build import build_model
+
+    knobs = ["regularization=stochastic_depth", f"regularization.stochastic_depth.mode={mode}"]
+    net = build_model(make_cfg("model=resnet", "model.depth=8", *knobs))
+    drops = [m for m in net.modules() if isinstance(m, StochasticDepth)]
+    assert len(drops) == 3 and {d.mode for d in drops} == {mode}
+    torch.manual_seed(0)
+    with torch.no_grad():  # the last branch, p_L = 0.5: a mask row per call, a column per example
+        masks = torch.stack([(drops[-1].train()(torch.ones(64, 4)) != 0).all(1) for _ in range(400)]).float()
+    assert masks.mean().item() == pytest.approx(0.5, abs=0.03)
+    kept_per_call = masks.mean(1)
+    if mode == "batch":
+        assert set(kept_per_call.tolist()) == {0.0, 1.0}
+    else:
+        assert ((kept_per_call > 0) & (kept_per_call < 1)).all()
+        assert kept_per_call.std().item() == pytest.approx((0.25 / 64) ** 0.5, rel=0.2)
+
+
 def test_fractional_max_pool_replaces_pooling_and_refuses_models_without_it():
     from ablation_lab.models.cnn import CNN
 

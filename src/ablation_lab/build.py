@@ -17,6 +17,7 @@ from ablation_lab.models.blocks import Blocks
 from ablation_lab.techniques.activations import build_activation
 from ablation_lab.techniques.augmentation import build_augment, build_tta
 from ablation_lab.techniques.aux_heads import build_aux_heads, tap_modules
+from ablation_lab.techniques.dropconnect import keep_last_only
 from ablation_lab.techniques.inits import apply_init
 from ablation_lab.techniques.regularizer_modules import PlainDropout
 from ablation_lab.techniques.regularizers import RegularizationPlan, build_regularization
@@ -28,6 +29,8 @@ def build_model(cfg: DictConfig, plan: RegularizationPlan | None = None) -> nn.M
     plan = plan or build_regularization(cfg.get("regularization"))
     net = _network(cfg, plan, act)
     _check_fits(net, plan, cfg.model.name)
+    if plan.dropconnect is not None and plan.dropconnect.layers == "last":
+        keep_last_only(net)
     net = apply_init(net, cfg.init, act)
     if plan.dropout is not None and not _has_dropout(net):  # head, or fc on a net without fc blocks
         _before_head(net, plan.dropout())
@@ -45,6 +48,7 @@ def _network(cfg: DictConfig, plan: RegularizationPlan, act) -> nn.Module:
         plan.pool_ratio,
         plan.drop_path,
         conv_dropout=plan.dropout_placement == "blocks",
+        drop_path_mode=plan.drop_path_mode,
     )
     model_cfg = OmegaConf.masked_copy(cfg.model, [k for k in cfg.model if k != "name"])
     make_net = instantiate(model_cfg, _partial_=True)  # blocks is a Python object, not config
@@ -162,7 +166,13 @@ def build_module(cfg: DictConfig, dm):
     return ClassifierModule(
         net=net,
         preprocess=dm.fit_preprocess(),
-        augment=build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape, plan.cutout),
+        augment=build_augment(
+            cfg.data.augment,
+            cfg.data.get("augment_args"),
+            cfg.data.in_shape,
+            plan.cutout,
+            dataset=cfg.data.name,
+        ),
         optim=cfg.optim,
         plan=plan,
         num_classes=int(cfg.data.num_classes),

@@ -59,7 +59,7 @@ def _check_patches(cfg: DictConfig) -> None:
     side = min(cfg.data.in_shape[1:])
     regularization = cfg.get("regularization") or {}
     sizes = {}
-    if regularization.get("cutout"):
+    if regularization.get("cutout") and regularization.cutout.get("size") is not None:
         sizes["regularization.cutout.size"] = regularization.cutout.size
     augment = cfg.data.augment
     names = [augment] if isinstance(augment, str) else list(augment or [])

@@ -13,7 +13,12 @@ from torch import nn
 from torchvision.ops import StochasticDepth
 
 from ablation_lab.techniques.activations import Activation
-from ablation_lab.techniques.dropconnect import DropConnectConv2d, DropConnectLinear, DropConnectSpec
+from ablation_lab.techniques.dropconnect import (
+    DropConnectConv2d,
+    DropConnectLinear,
+    DropConnectSpec,
+    GaussianInference,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class Blocks:
     pool_ratio: float | None = None
     drop_path_last: float | None = None
     conv_dropout: bool = True
+    drop_path_mode: str = "row"
 
     def _block(
         self, affine: nn.Module, width: int, norm_cls: type[nn.Module], dropout: bool
@@ -38,7 +44,8 @@ class Blocks:
         drop = [self.dropout()] if self.dropout is not None and dropout else []
         act = [self.act(width)]
         tail = drop + norm + act if self.order == "dropout_bn_act" else norm + act + drop
-        block = nn.Sequential(affine, *tail)
+        gaussian = self.dropconnect is not None and self.dropconnect.inference == "gaussian"
+        block = (GaussianInference if gaussian else nn.Sequential)(affine, *tail)
         block.is_block = True  # a feature tap for auxiliary classifiers
         return block
 
@@ -68,8 +75,10 @@ class Blocks:
 
     def drop_path(self, index: int, total: int) -> nn.Module:
         """Stochastic depth (Huang et al. 2016) for residual branch `index` of `total` (1-based):
-        survival p_l = 1 − (l/L)(1 − p_L), survivors scaled by 1/p_l in training (torchvision)."""
+        survival p_l = 1 − (l/L)(1 − p_L), survivors scaled by 1/p_l in training (torchvision).
+        drop_path_mode `batch`: the whole mini-batch keeps or drops the branch (the paper's);
+        `row`: each example draws its own (timm's drop-path)."""
         if self.drop_path_last is None:
             return nn.Identity()
         survival = 1 - index / total * (1 - self.drop_path_last)
-        return StochasticDepth(1 - survival, mode="row")
+        return StochasticDepth(1 - survival, mode=self.drop_path_mode)

@@ -71,6 +71,9 @@ class ResNet(nn.Module):
         if blocks.batchnorm and norm == "none":
             raise ConfigError("regularization=batchnorm contradicts model.norm=none; drop one of them")
         blocks = replace(blocks, batchnorm=norm == "batch")
+        gaussian = blocks.dropconnect is not None and blocks.dropconnect.inference == "gaussian"
+        if gaussian and not blocks.batchnorm:  # Fixup's scalar bias splits the conv from its activation
+            raise ConfigError("regularization.dropconnect.inference=gaussian needs model.norm=batch (resnet)")
         self.has_norm = blocks.batchnorm
         n = (depth - 2) // 6
         bn = [nn.BatchNorm2d(width)] if blocks.batchnorm else []

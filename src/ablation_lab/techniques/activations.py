@@ -1,11 +1,14 @@
 """Activation registry: conf/activation/<name>.yaml ↔ one entry here.
 
 Models never name an activation; they receive an `Activation` and call it with the width of the
-layer it follows. `expansion` is how many affine outputs feed one unit (maxout's k, else 1), and
+layer it follows. `expansion` is how many affine outputs feed one unit (maxout's k, else 1).
 `gain` is the weight scale that keeps the forward second moment (He et al. 2015's derivation, for
-any f; see forward_gain): Kaiming and Fixup use it, so a deep net under `init=kaiming_*` keeps its
-activation scale whatever the activation, and an activation sweep does not measure an init
-mismatch. Bounded activations (tanh, sigmoid) keep torch's gains (5/3, 1).
+any f; see forward_gain): Kaiming (mode fan_in) and Fixup use it, so an activation sweep does not
+measure an init mismatch. It fixes the scale of one layer, not of a deep stack: where the variance
+map's fixed point is unstable the drift compounds (Swish: ×3 over 30 layers of width 256).
+`backward_gain` keeps the backward second moment (see backward_gain): Kaiming with mode fan_out
+uses it. Bounded activations (tanh, sigmoid) keep torch's gains (5/3, 1) both ways: tanh's 5/3
+does not preserve the variance (a deep tanh stack at 5/3 settles at E[f²] ≈ 0.42), no gain does.
 """
 
 import math
@@ -41,12 +44,35 @@ def forward_gain(f: Callable[[torch.Tensor], torch.Tensor] | None = None, pieces
             fx = g * x if f is None else f(g * x).double()
             return (weights * fx**2).sum().item()
 
-    low, high = 1e-2, 1e2
-    if second_moment(high) < 1:
+    if second_moment(1e2) < 1:
         raise ValueError("a bounded activation never reaches a unit second moment: use torch's gain")
-    for _ in range(80):  # bisection: E[f(g·z)²] grows with g for every activation here
+    return _solve(second_moment)
+
+
+def backward_gain(f: Callable[[torch.Tensor], torch.Tensor]) -> float:
+    """The gain g with g²·E[f'(g·z)²] = 1, z ~ N(0, 1): He et al.'s backward condition. With
+    Var(w) = g²/n_out and pre-activations of variance g², the gradient reaching a layer's input
+    has the second moment of the gradient at its output. For positively homogeneous f it equals
+    the forward gain (√2 for ReLU); for GELU 1.428, Swish 1.515, Mish 1.412, ELU 1.249.
+    """
+    # f' may have a kink at 0 (ELU's), where Gauss–Hermite converges slowly: a fine trapezoid grid
+    x = torch.linspace(-12.0, 12.0, 48_001, dtype=torch.float64)
+    weights = torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi) * (x[1] - x[0])
+
+    def scaled_slope(g: float) -> float:
+        z = (g * x).requires_grad_(True)
+        (slope,) = torch.autograd.grad(f(z).double().sum(), z)
+        return g * g * (weights * slope.detach() ** 2).sum().item()
+
+    return _solve(scaled_slope)
+
+
+def _solve(moment: Callable[[float], float]) -> float:
+    """g in [0.01, 100] with moment(g) = 1, by bisection (moment grows with g here)."""
+    low, high = 1e-2, 1e2
+    for _ in range(80):
         mid = (low * high) ** 0.5
-        low, high = (mid, high) if second_moment(mid) < 1 else (low, mid)
+        low, high = (mid, high) if moment(mid) < 1 else (low, mid)
     return (low * high) ** 0.5
 
 
@@ -58,16 +84,23 @@ class Activation:
     make: Callable[[int], nn.Module]
     gain: float
     expansion: int = 1
+    backward: float | None = None  # the backward gain where it differs from `gain`
 
     def __call__(self, width: int) -> nn.Module:
         module = self.make(width)
         module.is_activation = True  # diagnostics find the per-layer activations by this mark
         return module
 
+    @property
+    def backward_gain(self) -> float:
+        """The gain that keeps the gradient's second moment (Kaiming's fan_out mode)."""
+        return self.gain if self.backward is None else self.backward
+
 
 def _computed(name: str, make: Callable[[int], nn.Module]) -> Activation:
-    """An activation torch has no forward gain for: E[f(g·z)²] = 1 gives it (forward_gain)."""
-    return Activation(name, make, gain=forward_gain(make(1).double()))
+    """An activation torch has no gains for: E[f(g·z)²] = 1 and g²·E[f'(g·z)²] = 1 give them."""
+    f = make(1).double()
+    return Activation(name, make, gain=forward_gain(f), backward=backward_gain(f))
 
 
 def _identity(cfg) -> Activation:
@@ -160,7 +193,8 @@ def _mish(cfg) -> Activation:
 
 def _maxout(cfg) -> Activation:
     k = knob("activation.k", cfg.get("k", 2))
-    return Activation("maxout", lambda w: Maxout(k), gain=forward_gain(pieces=k), expansion=k)
+    # backward: each of the k pieces gets the unit's gradient with probability 1/k, so g² / k = 1
+    return Activation("maxout", lambda w: Maxout(k), forward_gain(pieces=k), k, backward=k**0.5)
 
 
 ACTIVATIONS: dict[str, Callable[..., Activation]] = {

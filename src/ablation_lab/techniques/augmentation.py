@@ -12,25 +12,36 @@ from torch import nn
 from ablation_lab.errors import ConfigError, check_choice
 from ablation_lab.techniques import batch_ops
 
-# One entry per op: builds the module from its knobs (a dict) and the image size.
-OPS: dict[str, Callable[[dict, int], nn.Module]] = {
-    "hflip": lambda a, size: batch_ops.Flip(-1, float(a.get("p", 0.5))),
-    "vflip": lambda a, size: batch_ops.Flip(-2, float(a.get("p", 0.5))),
-    "crop": lambda a, size: batch_ops.RandomCrop(int(a.get("pad") or _pad_for(size))),
-    "resized_crop": lambda a, size: batch_ops.RandomResizedCrop(
+# DeVries & Taylor 2017 (§4): the patch side they found best on each dataset they trained.
+CUTOUT_PAPER_SIZES = {"cifar10": 16, "cifar100": 8, "svhn": 20}
+
+
+def cutout_size(dataset: str, side: int) -> int:
+    """Cutout's patch side when none is set, the same for `regularization=cutout` and
+    `data.augment=[cutout]`: the paper's for its datasets, else half the image side (CIFAR-10's
+    16 of 32): 14 on 28×28 MNIST / Fashion-MNIST, 4 on the 8×8 digits."""
+    return CUTOUT_PAPER_SIZES.get(dataset) or max(1, side // 2)
+
+
+# One entry per op: builds the module from its knobs (a dict), the image side and the dataset name.
+OPS: dict[str, Callable[[dict, int, str], nn.Module]] = {
+    "hflip": lambda a, size, data: batch_ops.Flip(-1, float(a.get("p", 0.5))),
+    "vflip": lambda a, size, data: batch_ops.Flip(-2, float(a.get("p", 0.5))),
+    "crop": lambda a, size, data: batch_ops.RandomCrop(int(a.get("pad") or _pad_for(size))),
+    "resized_crop": lambda a, size, data: batch_ops.RandomResizedCrop(
         a.get("scale", (0.5, 1.0)), a.get("ratio", (0.75, 4 / 3))
     ),
-    "color_jitter": lambda a, size: batch_ops.ColorJitter(
+    "color_jitter": lambda a, size, data: batch_ops.ColorJitter(
         float(a.get("brightness", 0.3)), float(a.get("contrast", 0.3)), float(a.get("saturation", 0.3))
     ),
-    "affine": lambda a, size: batch_ops.RandomAffine(
+    "affine": lambda a, size, data: batch_ops.RandomAffine(
         float(a.get("degrees", 15)),
         float(a.get("translate", 0.1)),
         float(a.get("shear", 10)),
         a.get("scale", (0.9, 1.1)),
     ),
-    "cutout": lambda a, size: batch_ops.Cutout(
-        int(a.get("size") or max(1, size // 4)), int(a.get("count", 1))
+    "cutout": lambda a, size, data: batch_ops.Cutout(
+        int(a.get("size") or cutout_size(data, size)), int(a.get("count", 1))
     ),
 }
 PRESETS = {"none": [], "flip_crop": ["crop", "hflip"]}
@@ -49,16 +60,17 @@ def _names(augment) -> list[str]:
     return expanded
 
 
-def build_augment(augment, args, in_shape, cutout: dict | None = None) -> nn.Sequential:
-    """The chosen ops in the order given (`regularization=cutout` appends a Cutout)."""
+def build_augment(augment, args, in_shape, cutout: dict | None = None, *, dataset: str) -> nn.Sequential:
+    """The chosen ops in the order given (`regularization=cutout` appends a Cutout) for the images
+    of `dataset` (`data.name`: cutout's default size depends on it)."""
     args = args or {}
     size = int(in_shape[-1])
     ops = []
     for name in _names(augment):
         check_choice("data.augment", name, set(OPS) | set(PRESETS))
-        ops.append(OPS[name](dict(args.get(name) or {}), size))
+        ops.append(OPS[name](dict(args.get(name) or {}), size, dataset))
     if cutout is not None:
-        ops.append(batch_ops.Cutout(cutout["size"], cutout["count"]))
+        ops.append(batch_ops.Cutout(cutout["size"] or cutout_size(dataset, size), cutout["count"]))
     for op in ops:
         if isinstance(op, batch_ops.Cutout) and op.size > size:
             raise ConfigError(f"cutout size={op.size} is larger than the {size}×{size} images")

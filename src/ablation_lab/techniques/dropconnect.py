@@ -1,7 +1,17 @@
 """DropConnect (Wan et al. 2013): every weight, and every bias, of a layer is kept with probability
-1 − p in training, with a fresh mask for each example (the paper) or one mask per batch (cheaper);
-at test time the layer uses the expected weights (1 − p)·W, (1 − p)·b (the paper's mean inference).
+1 − p in training, with a fresh mask for each example (the paper) or one mask per batch (cheaper).
 Not timm's "drop connect", which is drop-path (stochastic depth).
+
+Inference, `inference`:
+- `mean`: the layer uses the expected weights (1 − p)·W, (1 − p)·b: activation of the mean input.
+  Cheap, and not the paper's: for a ReLU unit whose mean input is 0 it gives 0 where the average
+  over masks is positive (tests/test_dropconnect.py: 0.000 vs 0.035).
+- `gaussian`: the paper's (its Algorithm 2): each unit's input u = (M⊙W)v is taken as Gaussian with
+  the masks' mean μ = (1 − p)Wv and variance σ² = p(1 − p)(W⊙W)(v⊙v); the block's norm and
+  activation are applied to `samples` draws of u and averaged (0.034 in the same example).
+Layers, `layers`: `all` masks every hidden layer the model builds with Blocks; `last` only the
+one nearest the classifier (the paper's DropConnect layer is the fully connected layer before its
+softmax layer; on a conv net here, the last conv block).
 
 The layers subclass nn.Linear / nn.Conv2d: same parameters, same state-dict keys, so every init,
 Fixup, the diagnostics and pretrained loading see the stored weights themselves.
@@ -16,11 +26,15 @@ from torch import nn
 
 @dataclass(frozen=True)
 class DropConnectSpec:
-    """p: drop probability; per_example: a mask per example (else per batch); mask_bias: biases too."""
+    """p: drop probability; per_example: a mask per example (else per batch); mask_bias: biases too;
+    inference: mean | gaussian, with `samples` draws per unit; layers: all | last."""
 
     p: float
     per_example: bool = True
     mask_bias: bool = True
+    inference: str = "mean"
+    samples: int = 1000
+    layers: str = "all"
 
 
 class _Masked:
@@ -39,6 +53,14 @@ class _Masked:
         keep = 1.0 - self.spec.p
         bias = self.bias * keep if self.bias is not None and self.spec.mask_bias else self.bias
         return self.weight * keep, bias
+
+    def moments(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and variance over masks of each output: (1 − p)(Wx + b), p(1 − p)(W²x² + b²)
+        (b only where it is masked)."""
+        p = self.spec.p
+        bias = None if self.bias is None or not self.spec.mask_bias else self.bias.square()
+        var = p * (1 - p) * self.layer(x.square(), self.weight.square(), bias)
+        return self.layer(x, *self.expected()), var
 
     def sampled(self, batch: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(W ⊙ M, b ⊙ m), with a leading batch dimension when `batch` is given."""
@@ -67,7 +89,8 @@ class _Masked:
     def extra_repr(self) -> str:
         s = self.spec
         knobs = f"dropconnect p={s.p}, per_example={s.per_example}, mask_bias={s.mask_bias}"
-        return f"{super().extra_repr()}, {knobs}"
+        inference = f"inference={s.inference}" + (f"({s.samples})" if s.inference == "gaussian" else "")
+        return f"{super().extra_repr()}, {knobs}, {inference}"
 
 
 class DropConnectLinear(_Masked, nn.Linear):
@@ -109,3 +132,35 @@ class DropConnectConv2d(_Masked, nn.Conv2d):
             self.groups * n,
         )
         return out.view(n, self.out_channels, *out.shape[2:])
+
+
+class GaussianInference(nn.Sequential):
+    """A block (DropConnect layer, then norm / activation / dropout) whose evaluation is the paper's:
+    the mean over `samples` Gaussian draws of the layer's output of the rest of the block. In
+    training, and for a layer with the mean rule, it is the plain sequence."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        layer = self[0]
+        if self.training or not isinstance(layer, _Masked) or layer.spec.inference != "gaussian":
+            return super().forward(x)
+        mean, var = layer.moments(x)
+        std, total, rest = var.sqrt(), layer.spec.samples, self[1:]
+        chunk = max(1, min(total, 2**22 // mean.numel()))  # draws per pass, memory-bounded
+        out, done = None, 0
+        while done < total:
+            k = min(chunk, total - done)
+            u = mean + std * torch.randn((k, *mean.shape), device=mean.device, dtype=mean.dtype)
+            y = rest(u.flatten(0, 1))
+            y = y.view(k, -1, *y.shape[1:]).sum(0)
+            out, done = (y if out is None else out + y), done + k
+        return out / total
+
+
+def keep_last_only(net: nn.Module) -> nn.Module:
+    """layers=last: DropConnect stays on the last DropConnect layer of `net` (nearest the classifier);
+    the others become the plain nn.Linear / nn.Conv2d they subclass (same object and parameters)."""
+    masked = [m for m in net.modules() if isinstance(m, _Masked)]
+    for layer in masked[:-1]:
+        del layer.spec
+        layer.__class__ = nn.Linear if isinstance(layer, nn.Linear) else nn.Conv2d
+    return net

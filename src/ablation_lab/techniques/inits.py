@@ -48,7 +48,9 @@ def _xavier_normal(w: torch.Tensor, cfg, act: Activation) -> None:
 
 
 def _kaiming(fill):
-    """std = gain/√n (normal) or bound = gain·√(3/n) (uniform), the gain of the chosen activation."""
+    """std = gain/√n (normal) or bound = gain·√(3/n) (uniform): n = fan_in with the activation's
+    forward gain (keeps the forward second moment), n = fan_out with its backward gain (keeps the
+    gradient's)."""
 
     def init(w: torch.Tensor, cfg, act: Activation) -> None:
         mode = knob("init.mode", cfg.get("mode", "fan_in"))
@@ -60,10 +62,11 @@ def _kaiming(fill):
 def kaiming_fill(
     w: torch.Tensor, act: Activation, mode: str = "fan_in", fill=nn.init.kaiming_normal_
 ) -> None:
-    """torch's Kaiming fill at unit gain, scaled by the activation's forward gain (activations.py)."""
+    """torch's Kaiming fill at unit gain, scaled by the activation's gain for `mode` (activations.py):
+    forward for fan_in, backward for fan_out (He et al. 2015 derive one condition for each)."""
     fill(w, mode=mode, nonlinearity="linear")
     with torch.no_grad():
-        w.mul_(act.gain)
+        w.mul_(act.gain if mode == "fan_in" else act.backward_gain)
 
 
 def _lecun_normal(w: torch.Tensor, cfg, act: Activation) -> None:

@@ -32,6 +32,7 @@ class RegularizationPlan:
     order: str = "bn_act_dropout"
     dropconnect: DropConnectSpec | None = None
     drop_path: float | None = None  # p_L: survival probability of the last residual block
+    drop_path_mode: str = "row"  # row: per example; batch: per mini-batch (Huang et al.)
     pool_ratio: float | None = None  # fractional max-pooling output ratio
     test_passes: int = 1
     # loss
@@ -88,6 +89,9 @@ def _dropconnect(plan: RegularizationPlan, cfg) -> None:
         _knob("dropconnect", cfg, "p"),
         _knob("dropconnect", cfg, "per_example", True),
         _knob("dropconnect", cfg, "mask_bias", True),
+        _knob("dropconnect", cfg, "inference", "mean"),
+        _knob("dropconnect", cfg, "samples", 1000),
+        _knob("dropconnect", cfg, "layers", "all"),
     )
 
 
@@ -130,11 +134,13 @@ def _mixup(plan: RegularizationPlan, cfg) -> None:
 
 
 def _cutout(plan: RegularizationPlan, cfg) -> None:
-    plan.cutout = {"size": _knob("cutout", cfg, "size", 4), "count": _knob("cutout", cfg, "count", 1)}
+    """size None: the dataset's size (augmentation.cutout_size), as for data.augment=[cutout]."""
+    plan.cutout = {"size": _knob("cutout", cfg, "size"), "count": _knob("cutout", cfg, "count", 1)}
 
 
 def _stochastic_depth(plan: RegularizationPlan, cfg) -> None:
     plan.drop_path = _knob("stochastic_depth", cfg, "p_last", 0.5)
+    plan.drop_path_mode = _knob("stochastic_depth", cfg, "mode", "row")
 
 
 def _fractional_max_pool(plan: RegularizationPlan, cfg) -> None:
