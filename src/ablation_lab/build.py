@@ -67,8 +67,9 @@ def check_shape(cfg: DictConfig) -> None:
     """What the network's shape alone tells, without allocating it (built on the meta device): it
     fits in this machine's memory, and batch norm gets more than one example per batch."""
     plan = build_regularization(cfg.get("regularization"))
+    act = build_activation(cfg.activation)  # its gain is computed on real tensors, outside the meta device
     with torch.device("meta"):
-        net = _network(cfg, plan, build_activation(cfg.activation))
+        net = _network(cfg, plan, act)
     params = sum(p.numel() for p in net.parameters())
     need, have = params * TRAINING_BYTES_PER_PARAM, _memory()
     if need > have:
@@ -127,7 +128,7 @@ def check_config(cfg: DictConfig) -> None:
     """Raise ConfigError for what only torch can tell (the second stage of the CLIs' preflight,
     after the schema): the model builds with its regularizers and init, the data can be found,
     the accelerator exists. Building a run checks the same things again on its way."""
-    build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape)
+    build_augment(cfg.data.augment, cfg.data.get("augment_args"), cfg.data.in_shape, dataset=cfg.data.name)
     build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1]))
     check_shape(cfg)
     build_model(cfg)
