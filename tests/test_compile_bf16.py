@@ -15,8 +15,9 @@ CONF = Path(__file__).resolve().parents[1] / "conf"
 CNN = SMALL_MODELS["cnn"]
 REGULARIZERS = [p.stem for p in sorted((CONF / "regularization").glob("*.yaml")) if p.stem != "none"]
 # The conv-net-only regularizers run on the CNN; the rest on the default MLP.
-ON_CNN = {"fractional_max_pool", "aux_classifier", "stochastic_depth", "batchnorm", "cutout"}
-BF16 = [(f"regularization={r}", *(CNN if r in ON_CNN else ())) for r in REGULARIZERS]
+ON_CNN = {"fractional_max_pool", "aux_classifier", "batchnorm", "cutout"}
+MODEL = {r: CNN for r in ON_CNN} | {"stochastic_depth": SMALL_MODELS["resnet"]}
+BF16 = [(f"regularization={r}", *MODEL.get(r, ())) for r in REGULARIZERS]
 BF16 += [(f"data.preprocess={p}",) for p in ("scale01", "standardize", "pca_whiten", "zca_whiten")]
 BF16 += [(f"data.augment={a}", *CNN) for a in ("flip_crop", "color_jitter", "affine", "resized_crop")]
 BF16 += [(f"data.tta={t}", *CNN) for t in ("hflip", "flip_crop")]
