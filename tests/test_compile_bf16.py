@@ -69,3 +69,11 @@ def test_compile_keeps_checkpoint_keys(make_cfg):
 def test_compile_with_aux_heads_is_refused(make_cfg):
     with pytest.raises(ConfigError, match="forward hooks"):
         check_config(make_cfg("compile=true", "regularization=aux_classifier", *CNN))
+
+
+def test_ray_asks_for_a_gpu_fraction_per_cell():
+    from ablation_lab.utils.resolvers import gpus_per_run
+
+    assert gpus_per_run("gpu", 1, 4) == 0.25  # four cells packed on one GPU
+    assert gpus_per_run("gpu", 2, 4) == 2  # a multi-GPU run is never packed
+    assert gpus_per_run("cpu", 1, 4) == 0
