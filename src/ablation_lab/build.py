@@ -138,6 +138,11 @@ def check_config(cfg: DictConfig) -> None:
             f"trainer.accelerator={accelerator} but torch sees no CUDA GPU here; use trainer=cpu"
         )
     _check_devices(cfg.trainer)
+    if cfg.get("compile") and build_regularization(cfg.get("regularization")).aux_positions:
+        raise ConfigError(
+            "compile=true with regularization=aux_classifier: its heads read hidden features through "
+            "forward hooks, which a compiled net does not run; drop one of the two"
+        )
     check_data(cfg.data)  # found, intact, real sizes fit the splits; last: an image folder is decoded once
 
 
@@ -180,6 +185,7 @@ def build_module(cfg: DictConfig, dm):
         aux_heads=build_aux_heads(net, plan, cfg.data.in_shape, int(cfg.data.num_classes)),
         tta=build_tta(cfg.data.get("tta", "none"), int(cfg.data.in_shape[-1])),
         config=cfg,
+        compile=bool(cfg.get("compile", False)),
     )
 
 

@@ -43,6 +43,7 @@ class ClassifierModule(L.LightningModule):
         aux_heads: nn.Module | None = None,
         tta=None,
         config: DictConfig | None = None,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self.net, self.preprocess = net, preprocess
@@ -55,6 +56,12 @@ class ClassifierModule(L.LightningModule):
         self._taps = tap_modules(net, plan.aux_positions) if aux_heads is not None else []
         self.optim, self.plan = optim, plan
         self.config = config
+        # compile=true: a compiled view of the net for training steps, kept outside the module tree
+        # (a plain attribute in a dict) so state_dict keys and checkpoints stay those of the plain net.
+        # Steps that hook the net (diagnostics set `plain_step`) run the plain net: hooks added per
+        # step would make the compiled graph recompile.
+        self._compiled = {"net": torch.compile(net)} if compile else {}
+        self.plain_step = False
         self.eval_seed = int(config.get("seed", 0)) if config is not None else 0
         self.diverged: str | None = None  # the non-finite training loss, once it happened
         # nan_strategy "disable": a NaN loss stays NaN (the default drops it, hiding a diverged run)
@@ -105,7 +112,8 @@ class ClassifierModule(L.LightningModule):
             x, target = self.mixup(x, y)
         features: list[torch.Tensor] = []
         hooks = [m.register_forward_hook(lambda m, a, out: features.append(out)) for m in self._taps]
-        logits = self.net(x.to(self.dtype))  # the net's dtype: trainer.precision=16-true, 64-true
+        net = self.net if self.plain_step or self._taps else self._compiled.get("net", self.net)
+        logits = net(x.to(self.dtype))  # the net's dtype: trainer.precision=16-true, 64-true
         for h in hooks:
             h.remove()
         loss = self.loss(logits, target)

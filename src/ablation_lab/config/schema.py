@@ -64,6 +64,7 @@ KNOBS: dict[str, Knob] = {
     "threads": Knob("threads", 1),
     "jobs_per_gpu": Int(1, 64),
     "ddp_timeout_s": Int(1),
+    "compile": Bool(),
     "task_name": Str(),
     "tags": Strs(),
     "paths.log_dir": Str(),

@@ -69,6 +69,7 @@ class Diagnostics(L.Callback):
         if self._measuring(trainer) and self._recorder is None:
             self._recorder = probes.record_activations(module.net, self.threshold)
             self._records = self._recorder.__enter__()
+            module.plain_step = True  # hooks on a compiled net would recompile it: this step runs plain
 
     def on_before_optimizer_step(self, trainer, module, optimizer) -> None:
         if self._recorder is not None:
@@ -80,6 +81,7 @@ class Diagnostics(L.Callback):
             return
         self._recorder.__exit__(None, None, None)
         self._recorder = None
+        module.plain_step = False
         step = trainer.global_step - 1  # the step just taken, measured before its update
         scalars: dict[str, float] = {}
         hists: dict[str, torch.Tensor] = {}

@@ -103,10 +103,12 @@ def parallel_jobs(accelerator: str, jobs_per_gpu: int) -> int:
     return int(jobs_per_gpu) * gpus if gpus else cores()
 
 
-def gpus_per_run(accelerator: str, devices=1) -> int:
-    """GPUs a cluster or Ray task asks for: the run's `trainer.devices` when training on GPU, else 0."""
+def gpus_per_run(accelerator: str, devices=1, jobs_per_gpu: int = 1) -> int | float:
+    """GPUs a cluster or Ray task asks for: the run's `trainer.devices` when training on GPU, else 0;
+    a one-device run with `jobs_per_gpu` k > 1 asks for 1/k of a GPU (Ray packs k tasks per GPU)."""
     on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and _cuda_devices() > 0)
-    return (len(devices) if isinstance(devices, list | ListConfig) else max(1, int(devices))) if on_gpu else 0
+    n = (len(devices) if isinstance(devices, list | ListConfig) else max(1, int(devices))) if on_gpu else 0
+    return 1 / int(jobs_per_gpu) if n == 1 and int(jobs_per_gpu) > 1 else n
 
 
 def register_resolvers() -> None:
