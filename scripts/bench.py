@@ -184,9 +184,7 @@ def run(args) -> list[str]:
         logging.getLogger(name).setLevel(logging.ERROR)
     device = torch.device(args.device)
     steps = {"mlp": args.steps_mlp, "cnn": args.steps_cnn, "resnet20": args.steps_cnn}
-    setting = " ".join(
-        [args.precision] + ["channels_last"] * args.channels_last + ["compile"] * args.compile
-    )
+    setting = " ".join([args.precision] + ["channels_last"] * args.channels_last + ["compile"] * args.compile)
     threads = torch.get_num_threads()
     lines = [
         f"device={device} batch={args.batch} torch={torch.__version__} threads={threads} {setting}",
