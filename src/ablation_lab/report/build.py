@@ -239,6 +239,9 @@ def main() -> None:
         "--out", type=Path, help="where a comparison of several sweeps goes (default logs/reports/<time>)"
     )
     parser.add_argument(
+        "--latex", action="store_true", help="also write <sweep>/report.tex, the cells as a table for a paper"
+    )
+    parser.add_argument(
         "--control",
         help="the cell the others are compared with, e.g. activation=relu (default: the config's defaults)",
     )
@@ -253,6 +256,13 @@ def main() -> None:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         print(f"ablation-report: error: --out '{args.out}' is a file, not a folder", file=sys.stderr)
         sys.exit(2)
+    if args.latex:
+        from ablation_lab.report.latex import write_latex
+
+        for sweep in args.sweeps:
+            data = load(sweep, control=args.control)
+            tex = write_latex(data.rows, sweep / "report.tex", f"{sweep.name}: test accuracy per cell")
+            print(f"latex: {tex}")
     if len(args.sweeps) == 1:
         report = write_report(args.sweeps[0], args.control)
     else:
