@@ -1,6 +1,5 @@
 """`ablation-report --latex`: the cells as a booktabs table, labels escaped, intervals in [0, 1]."""
 
-
 from ablation_lab.report.analysis import CellStats
 from ablation_lab.report.latex import cells_table, escape
 from ablation_lab.report.runs import Cell
