@@ -96,12 +96,6 @@ def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
             f"the run in {run_dir} is running now (pid {record.get('pid')} on {record.get('host')}); "
             "resume it once it has stopped"
         )
-    changes = [o for o in extra if not o.lstrip("+~").partition("=")[0].startswith(RESUME_MAY_SET)]
-    if changes:
-        raise ConfigError(
-            f"a resume continues the run as it was and cannot change it ({changes[0]}); start a new run "
-            f"from its weights with init=pretrained init.path={ckpt_path} {' '.join(changes)}"
-        )
     try:
         listed = yaml.safe_load(recorded.read_text()) or []
     except (OSError, yaml.YAMLError) as err:
@@ -111,4 +105,16 @@ def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
     if not isinstance(listed, list) or not all(isinstance(o, str) for o in listed):
         raise ConfigError(f"{recorded} is not a list of overrides; it is not a run's record")
     original = [o for o in listed if not o.lstrip("+").startswith("ckpt_path=")]
+    recorded_as = {o.lstrip("+~").partition("=")[0]: o.partition("=")[2] for o in original}
+    changes = [  # repeating the run's own overrides is no change
+        o
+        for o in extra
+        if not o.lstrip("+~").partition("=")[0].startswith(RESUME_MAY_SET)
+        and recorded_as.get(o.lstrip("+~").partition("=")[0]) != o.partition("=")[2]
+    ]
+    if changes:
+        raise ConfigError(
+            f"a resume continues the run as it was and cannot change it ({changes[0]}); start a new run "
+            f"from its weights with init=pretrained init.path={ckpt_path} {' '.join(changes)}"
+        )
     return [*original, *extra, f"ckpt_path={ckpt_path}", f"hydra.run.dir={run_dir}"]
