@@ -70,7 +70,11 @@ def sweep_overrides(args: list[str], first: DictConfig, jobs: list[list[str]]) -
 
 
 # What a resume may add to the run's own command line: settings that change no number it computes.
-RESUME_MAY_SET = ("threads", "callbacks.progress_bar.refresh_rate", "hydra.verbose")
+RESUME_MAY_SET = (  # hydra.*: where and how it logs (a DDP child re-enters with its own job name)
+    "threads",
+    "callbacks.progress_bar.refresh_rate",
+    "hydra.",
+)
 
 
 def resume_overrides(ckpt_path: str, extra: list[str]) -> list[str]:
