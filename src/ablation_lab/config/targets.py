@@ -176,7 +176,7 @@ def _check_class(where: str, target: str, packages: tuple[str, ...], bases: tupl
 
 def check_resolved_targets(cfg: DictConfig) -> None:
     """Raise ConfigError unless every `_target_` of `cfg` resolves (as Hydra resolves it) to a class
-    of its place's kind from its place's packages; imports those packages (torch, Lightning)."""
-    check_targets(cfg)
+    of its place's kind from its place's packages; imports those packages (torch, Lightning).
+    Callers run check_targets first (validate's check_safety): the names as written."""
     for where, target in _walk(cfg, "", resolve=True):
         _check_class(where, target, *_check_name(where, target))
