@@ -66,6 +66,13 @@ def compare(a: list[float], b: list[float]) -> str:
     return f"{c.diff:+.4f} [{c.low:+.4f}, {c.high:+.4f}], Welch p={c.p:.3g}"
 
 
+def beyond_noise(a: list[float], b: list[float]) -> bool:
+    """mean(a) > mean(b) by a one-claim Welch test at 0.05 (each claim is its own question, so no
+    family correction; the report's verdicts correct over a sweep's family instead)."""
+    c = welch(a, b)
+    return c.p is not None and c.p < 0.05 and c.diff > 0
+
+
 def verdict(name: str, ok: bool, why: str = "") -> bool:
     print(f"claim {name}: {'CONFIRMED' if ok else 'NOT CONFIRMED'}{f' ({why})' if why else ''}\n")
     return ok

@@ -1,7 +1,7 @@
 """The chapter's claims about normalization and regularization (techniques.md §6, the last three):
 trained over seeds, each with its numbers and a Welch test where seeds allow one."""
 
-from claims_lib import Budget, compare, describe, fit_seeds, verdict
+from claims_lib import Budget, beyond_noise, compare, describe, fit_seeds, verdict
 
 from ablation_lab.report.stats import welch
 
@@ -47,15 +47,10 @@ def bn_before_dropout(budget: Budget) -> bool:
     for order, values in acc.items():
         print(f"  {order:15s} {describe(values)}")
     print(f"  bn_act_dropout − dropout_bn_act: {compare(acc['bn_act_dropout'], acc['dropout_bn_act'])}")
-    c = welch(acc["bn_act_dropout"], acc["dropout_bn_act"])
-    why = (
-        ""
-        if c.significant and c.diff > 0
-        else "difference within seed noise"
-        if c.p is not None
-        else "one seed"
-    )
-    return verdict("bn_before_dropout", c.significant and c.diff > 0, why)
+    ok = beyond_noise(acc["bn_act_dropout"], acc["dropout_bn_act"])
+    seeds = len(acc["bn_act_dropout"]) > 1
+    why = "" if ok else "difference within seed noise" if seeds else "one seed"
+    return verdict("bn_before_dropout", ok, why)
 
 
 def small_data(budget: Budget) -> bool:
@@ -80,7 +75,7 @@ def small_data(budget: Budget) -> bool:
         print(f"  {reg:7s} {int(frac * 100):3d}%  {describe(values)}")
     for reg in ("mixup", "cutout"):
         small, full = (welch(acc[reg, f], acc["none", f]) for f in (0.1, 1.0))
-        gains[reg] = small.significant and small.diff > 0 and small.diff > full.diff
+        gains[reg] = beyond_noise(acc[reg, 0.1], acc["none", 0.1]) and small.diff > full.diff
         print(
             f"  {reg}: gain at 10% {compare(acc[reg, 0.1], acc['none', 0.1])}; "
             f"at 100% {compare(acc[reg, 1.0], acc['none', 1.0])}"

@@ -165,17 +165,23 @@ def test_an_optuna_search_over_a_log_interval_and_an_interval_ranks_its_trials(t
 
 @pytest.mark.slow
 def test_failed_and_diverged_cells_are_recorded_apart_and_the_sweep_goes_on(tmp_path):
-    (tmp_path / "empty").mkdir()
-    proc = ablation_train(
-        tmp_path,
-        "-m",
-        "data=digits,mnist",
-        f"data.root={tmp_path}/empty",
-        "optim=sgd",
-        "optim.optimizer.lr=0.05,1e4",
-        "trainer.max_epochs=2",
-        *QUIET,
-    )
+    """The preflight refuses a dataset missing before the sweep starts; files that vanish while it
+    runs (a scratch cleaner, an unmounted disk) fail their cells at run time, recorded apart."""
+    from fake_datasets import write_mnist
+
+    write_mnist(tmp_path / "mnist", n_train=500, n_test=100)
+    command = [str(BIN / "ablation-train"), "-m", "data=digits,mnist", f"data.root={tmp_path}/mnist"]
+    command += ["optim=sgd", "optim.optimizer.lr=0.05,1e4", "trainer.max_epochs=2", *QUIET]
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    with subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as running:
+        # every job's data was checked before the first job's folder exists; then the files go
+        _wait_for(lambda: any((tmp_path / "logs" / "multiruns").glob("*/000_*")))
+        for f in (tmp_path / "mnist" / "MNIST" / "raw").iterdir():
+            f.unlink()
+        out, err = running.communicate(timeout=900)
+    proc = subprocess.CompletedProcess(command, running.returncode, out, err)
     assert proc.returncode == 1
     errors = [
         line
