@@ -15,7 +15,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from ablation_lab.build import build_datamodule, build_module, plan_callbacks
 from ablation_lab.config.validate import validate
@@ -57,7 +57,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     out = Path(cfg.paths.output_dir)
     callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", sweep)
     callbacks += plan_callbacks(module.plan)
-    callbacks.append(ProgressLine(job=HydraConfig.get().job.num) if sweep else ProgressLine(every_s=None))
+    # a DDP child of a sweep's cell runs as a single run: it has no hydra.job.num (None)
+    if sweep:
+        callbacks.append(ProgressLine(job=OmegaConf.select(HydraConfig.get(), "job.num", default=None)))
+    else:
+        callbacks.append(ProgressLine(every_s=None))
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     options = trainer_options(cfg, sweep, _launcher())
     if not any(isinstance(c, ModelCheckpoint) for c in callbacks):  # checkpoints=none: Lightning adds none
