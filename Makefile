@@ -27,7 +27,7 @@ sweep: $(STAMP)  ## a small ready-made ablation on the embedded digits, with a s
 	$(BIN)/ablation-train -m experiment=quick_ablation $(ARGS)
 
 test: $(STAMP)  ## the whole suite, slow end-to-end tests included
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q --durations=30 $(ARGS)
 
 test-fast: $(STAMP)  ## unit and smoke tests only
 	$(BIN)/python -m pytest -q -m "not slow" $(ARGS)
