@@ -23,6 +23,8 @@ EVAL = "ablation_lab.eval:check_eval"
 
 # (command-line overrides, what the one line must say); `{tmp}` is the test's folder
 BAD_TRAIN = [
+    # environment variables that run code in the run's processes
+    (["+hydra.job.env_set.PYTHONSTARTUP=x"], "hydra.job.env_set.PYTHONSTARTUP is refused"),
     # types
     (["trainer.max_epochs=abc"], "trainer.max_epochs='abc' must be an integer ≥ 1"),
     (["trainer.max_epochs=1.5"], "trainer.max_epochs=1.5 must be an integer ≥ 1"),

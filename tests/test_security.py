@@ -89,6 +89,7 @@ def test_a_target_walked_through_an_allowed_module_is_refused(lab, args):
         ["activation=relu", "-m", "data.batch_size=0"],
         ["seed=0", "--config-name", "train", "data.batch_size=0"],
         ["-m", "seed=0", "--info", f"+hydra.job_logging.handlers.y={FACTORY % WALK}"],
+        ["-m", "seed=0,1", "--cfg", "job"],  # two modes: Hydra's bare ValueError traceback before
     ],
     ids=[
         "hydra-callback-after-m",
@@ -96,6 +97,7 @@ def test_a_target_walked_through_an_allowed_module_is_refused(lab, args):
         "bad-value-after-m",
         "after-config-name",
         "info",
+        "two-modes",
     ],
 )
 def test_overrides_on_either_side_of_a_flag_are_checked(lab, args):
@@ -112,6 +114,65 @@ def test_overrides_keep_the_order_typed_across_flags(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "width: 64" in proc.stdout and "width: 32" not in proc.stdout  # the last one wins, as typed
+
+
+ANTIGRAVITY = [  # a DDP rank imports antigravity at start-up, which runs $BROWSER: no file needed
+    "+hydra.job.env_set.BROWSER='touch {tmp}/RAN %s'",
+    "+hydra.job.env_set.PYTHONWARNINGS='ignore::antigravity.X'",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", *ANTIGRAVITY],
+        ["+hydra.job.env_set.PYTHONPATH={tmp}/site"],
+        ["-m", "seed=0,1", "+hydra.job.env_set.LD_PRELOAD={tmp}/x.so"],
+        ["--config-dir", "{tmp}/envconf", "experiment=env"],
+        ["-m", "hydra/launcher=submitit_slurm", "seed=0,1", "hydra.launcher.setup=['touch {tmp}/RAN']"],
+        ["-m", "hydra/launcher=submitit_slurm", "seed=0,1", "+hydra.launcher.srun_args=['--prolog=x']"],
+        [
+            "-m",
+            "hydra/launcher=submitit_slurm",
+            "seed=0,1",
+            "+hydra.launcher.additional_parameters.export=A",
+        ],
+        ["-m", "hydra/launcher=ray", "seed=0,1", "+hydra.launcher.ray.init.runtime_env={pip: [evil]}"],
+        ["-m", "hydra/launcher=ray", "seed=0,1", "+hydra.launcher.ray.remote.runtime_env={env_vars: {A: b}}"],
+    ],
+    ids=[
+        "ddp-browser",
+        "pythonpath",
+        "ld-preload-sweep",
+        "env-from-config-dir",
+        "slurm-setup",
+        "srun-args",
+        "sbatch-parameters",
+        "ray-init-runtime-env",
+        "ray-remote-runtime-env",
+    ],
+)
+def test_no_environment_variable_or_shell_line_reaches_a_runs_processes(lab, args):
+    folder = lab / "envconf" / "experiment"
+    folder.mkdir(parents=True)
+    (folder / "env.yaml").write_text(
+        "# @package _global_\nhydra:\n  job:\n    env_set:\n      PYTHONSTARTUP: x\n"
+    )
+    proc = refused(lab, "ablation-train", *args)
+    assert "is refused" in proc.stderr
+
+
+def test_thread_and_device_variables_may_be_set(tmp_path):
+    proc = subprocess.run(
+        [str(BIN / "ablation-train"), "+hydra.job.env_set.OMP_NUM_THREADS=1", "--cfg", "hydra"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "OMP_NUM_THREADS: 1" in proc.stdout.replace("'", "")
 
 
 @pytest.fixture
@@ -174,9 +235,10 @@ def _crafted_run(lab: Path, overrides: list[str]) -> Path:
         ],
         [f"+hydra.job_logging.handlers.y={FACTORY % WALK}"],  # as Hydra records it, escapes included
         ["+hydra.callbacks.x._target_=os.system", "+hydra.callbacks.x.command=touch {tmp}/RAN"],
+        ["+hydra.job.env_set.PYTHONPATH={tmp}/site"],
         {"not": "a list"},
     ],
-    ids=["callback", "logging", "hydra-callback", "not-a-list"],
+    ids=["callback", "logging", "hydra-callback", "environment", "not-a-list"],
 )
 def test_resuming_a_crafted_run_folder_runs_nothing(lab, overrides):
     text = json.dumps(overrides).replace("{tmp}", str(lab))

@@ -8,6 +8,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
 from ablation_lab.config.logging_rules import check_logging
+from ablation_lab.config.process_rules import check_process
 from ablation_lab.config.relations import check_relations
 from ablation_lab.config.schema import knob, known, spec_of
 from ablation_lab.config.targets import check_resolved_targets, check_targets
@@ -44,9 +45,11 @@ def unknown_key(cfg: DictConfig, key: str) -> str:
 
 def check_safety(cfg: DictConfig) -> None:
     """What must hold even for a command that only prints (--help, --cfg): nothing in `cfg` names
-    code to run or a file to open (targets, logging sections). No torch."""
+    code to run or a file to open (targets, logging sections), no environment variable or shell line
+    a run's processes would act on. No torch."""
     check_targets(cfg)
     check_logging(cfg)
+    check_process(cfg)
 
 
 def validate(cfg: DictConfig, resolve_targets: bool = False) -> None:

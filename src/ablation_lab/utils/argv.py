@@ -12,6 +12,9 @@ from hydra._internal.utils import get_args_parser
 
 from ablation_lab.errors import ConfigError
 
+# what a command does; Hydra takes one (it raises a bare ValueError for two)
+MODES = {"run": "--run", "multirun": "-m", "cfg": "--cfg", "info": "--info", "shell_completion": "-sc"}
+
 
 @dataclass
 class CommandLine:
@@ -67,4 +70,8 @@ def split(argv: list[str]) -> CommandLine:
         if action.choices and value not in action.choices:
             raise ConfigError(f"{token} {value}: choose one of: {', '.join(action.choices)}")
         line.values[action.dest] = value
+    modes = [d for d in MODES if line.values.get(d)]
+    if len(modes) > 1:
+        given = " and ".join(MODES[d] for d in modes)
+        raise ConfigError(f"{given} cannot go together; give one of: {', '.join(MODES.values())}")
     return line

@@ -105,7 +105,8 @@ def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
     if hasattr(signal, "SIGPIPE"):  # `ablation-train --help | head` ends quietly, as other tools do
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     # conf/hydra/launcher/<plugin>.yaml is typed by the plugin's schema of the same name, on purpose
-    warnings.filterwarnings("ignore", message=".*is validated against ConfigStore schema with the same name")
+    schema_note = r"\s*'[^']+' is validated against ConfigStore schema with the same name"
+    warnings.filterwarnings("ignore", message=schema_note)
     try:
         sys.argv[1:], prints_only = _command_line(tool, config_name, deep_check, sys.argv[1:])
     except ConfigError as err:
