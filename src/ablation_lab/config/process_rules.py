@@ -11,6 +11,7 @@ installed packages): a command line, a run folder's overrides or a `--config-dir
 No torch.
 """
 
+from functools import lru_cache
 from pathlib import Path
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -53,13 +54,19 @@ def _check_env(cfg: DictConfig) -> None:
             )
 
 
-def _preset(target: str) -> tuple[Path, DictConfig] | None:
-    """This checkout's launcher preset whose `_target_` is `target` (None: no such preset)."""
+@lru_cache(maxsize=1)
+def _presets() -> dict[str, tuple[Path, DictConfig]]:
+    """This checkout's launcher presets by `_target_`, read once per process (not once per job)."""
+    found = {}
     for path in sorted(PRESETS.glob("*.yaml")):
         preset = OmegaConf.load(path)
-        if preset.get("_target_") == target:
-            return path, preset
-    return None
+        found.setdefault(str(preset.get("_target_")), (path, preset))
+    return found
+
+
+def _preset(target: str) -> tuple[Path, DictConfig] | None:
+    """This checkout's launcher preset whose `_target_` is `target` (None: no such preset)."""
+    return _presets().get(target)
 
 
 def _plain(node):
