@@ -5,6 +5,10 @@ tensors served by the same BatchLoader, with the same optimizer, in one process.
 side runs the real ClassifierModule with the default logger, progress bar and callbacks; only
 validation is off on both sides. Timing skips the first `--warmup` steps of each.
 
+The diagnostics measure 21 steps per run, whatever its length: the bench spaces them as in the
+20-epoch run on the real dataset that each case stands for, and prints their per-run cost on its
+own line (measured: every step measured vs none).
+
     python scripts/bench.py [--device cpu|cuda] [--steps-mlp 300] [--steps-cnn 80] [--trials 5]
                             [--precision 32-true|bf16-mixed] [--channels-last] [--compile]
                             [--cases mlp,cnn,resnet20]
@@ -26,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 from lightning.pytorch.callbacks import Callback
 
 from ablation_lab.build import build_module
@@ -47,6 +52,8 @@ CASES = {
         (3, 32, 32),
     ),
 }
+# Images in the official training split of each case's dataset: the real run a bench case stands for.
+TRAIN_IMAGES = {"mnist": 60_000, "cifar10": 50_000}
 
 
 def _prepare(net: torch.nn.Module, device: torch.device, channels_last: bool, compiled: bool):
@@ -89,6 +96,21 @@ def _data(shape, n: int, device: torch.device) -> Split:
 def _config(overrides: list[str], batch: int, out: str):
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         return compose("train", overrides=[*overrides, f"data.batch_size={batch}", f"paths.output_dir={out}"])
+
+
+def run_steps(cfg) -> int:
+    """Optimizer steps of the real run a case stands for: the dataset's training split (less its
+    validation share) at this batch size, for the config's max_epochs."""
+    train = int(TRAIN_IMAGES[cfg.data.name] * (1 - cfg.data.val_fraction))
+    return train // cfg.data.batch_size * cfg.trainer.max_epochs
+
+
+def diagnostics_at_run_cadence(cfg) -> list[str]:
+    """The diagnostics measure `measurements` steps per run, whatever its length. A bench window of
+    a few hundred steps would hold all of them; spaced as in the real run, the window holds what a
+    real run's steps pay (their own per-run cost is measured apart: `diagnostics_cost`)."""
+    every = -(-run_steps(cfg) // cfg.callbacks.diagnostics.measurements)
+    return [f"callbacks.diagnostics.every_n_steps={every}"]
 
 
 def _module(cfg, data: Split):
@@ -158,6 +180,15 @@ def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device, o
     return (steps - warmup) * cfg.data.batch_size / (timer.end - timer.start)
 
 
+def diagnostics_cost(cfg, data: Split, steps: int, device: torch.device, opts=None) -> float:
+    """Seconds one measured step of the diagnostics adds: the lab's trainer measuring every step
+    vs. never, best of two each (the difference is several ms a step, well above the noise)."""
+    every = OmegaConf.merge(cfg, {"callbacks": {"diagnostics": {"every_n_steps": 1}}})
+    never = OmegaConf.merge(cfg, {"callbacks": {"diagnostics": None}})
+    fast = [max(lightning(c, data, steps, 2, device, opts) for _ in range(2)) for c in (every, never)]
+    return cfg.data.batch_size / fast[0] - cfg.data.batch_size / fast[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -194,13 +225,23 @@ def run(args) -> list[str]:
         name, overrides, shape = CASES[key]
         n_steps = steps[key]
         with tempfile.TemporaryDirectory() as out:
-            cfg = _config(overrides + ["callbacks.progress_bar.refresh_rate=10"], args.batch, out)
+            overrides = [*overrides, "callbacks.progress_bar.refresh_rate=10"]
+            cfg = _config(overrides, args.batch, out)
+            cfg = _config(overrides + diagnostics_at_run_cadence(cfg), args.batch, out)
             data = _data(shape, args.batch * n_steps, device)
             best_plain = best_light = 0.0
             for _ in range(args.trials):  # alternate, keep the best of each: noise only slows
                 best_plain = max(best_plain, plain(cfg, data, n_steps, args.warmup, device, args))
                 best_light = max(best_light, lightning(cfg, data, n_steps, args.warmup, device, args))
+            per_step = diagnostics_cost(cfg, data, min(n_steps, 30), device, args)
         lines.append(f"{name:34s} {best_plain:12.0f} {best_light:16.0f} {best_light / best_plain:6.2f}")
+        measured = cfg.callbacks.diagnostics.measurements + 1
+        run_seconds = run_steps(cfg) * args.batch / best_plain
+        lines.append(
+            f"  + diagnostics, once per run: {measured} measured steps x {per_step * 1e3:.1f} ms = "
+            f"{measured * per_step:.2f} s, {100 * measured * per_step / run_seconds:.2f}% of the "
+            f"{cfg.trainer.max_epochs}-epoch {cfg.data.name} run it stands for ({run_steps(cfg)} steps)"
+        )
     return lines
 
 
