@@ -7,8 +7,6 @@ import pytest
 import torch
 from conftest import SMALL_MODELS
 
-from ablation_lab.build import check_config
-from ablation_lab.errors import ConfigError
 from ablation_lab.train import train
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -22,12 +20,13 @@ BF16 = [(f"regularization={r}", *MODEL.get(r, ())) for r in REGULARIZERS]
 BF16 += [(f"data.preprocess={p}",) for p in ("scale01", "standardize", "pca_whiten", "zca_whiten")]
 BF16 += [(f"data.augment={a}", *CNN) for a in ("flip_crop", "color_jitter", "affine", "resized_crop")]
 BF16 += [(f"data.tta={t}", *CNN) for t in ("hflip", "flip_crop")]
-# What issue 17 names as mattering under compile (aux heads: refused, below).
+# What issue 17 names as mattering under compile.
 COMPILED = [
     ("regularization=dropconnect", "regularization.dropconnect.per_example=true"),
     ("regularization=mixup",),
     ("regularization=cutout", *CNN),
     ("regularization=fractional_max_pool", *CNN),
+    ("regularization=aux_classifier", *CNN),
     ("data.preprocess=zca_whiten",),
     ("data.tta=flip_crop", *CNN),
 ]
@@ -66,11 +65,6 @@ def test_compile_keeps_checkpoint_keys(make_cfg):
     plain = build_module(cfg, dm).state_dict().keys()
     cfg.compile = True
     assert build_module(cfg, dm).state_dict().keys() == plain
-
-
-def test_compile_with_aux_heads_is_refused(make_cfg):
-    with pytest.raises(ConfigError, match="forward hooks"):
-        check_config(make_cfg("compile=true", "regularization=aux_classifier", *CNN))
 
 
 def test_ray_asks_for_a_gpu_fraction_per_cell():

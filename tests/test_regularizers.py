@@ -182,12 +182,19 @@ def test_early_stopping_becomes_a_lightning_callback():
     assert plan_callbacks(plan()) == []
 
 
-def test_aux_classifier_trains_its_heads_and_inference_never_runs_them(make_cfg):
+COMPILED_SLOW = pytest.param(True, marks=pytest.mark.slow, id="compiled")
+
+
+@pytest.mark.parametrize("compiled", [pytest.param(False, id="eager"), COMPILED_SLOW])
+def test_aux_classifier_trains_its_heads_and_inference_never_runs_them(make_cfg, compiled):
     import lightning as L
+    import torch._dynamo
 
     from ablation_lab.build import build_datamodule, build_module
 
     cfg = make_cfg("regularization=aux_classifier", "model=mlp", "model.depth=4", "model.width=32")
+    cfg.compile = compiled  # compiled: the heads read the features of the compiled net's own pass
+    torch._dynamo.reset()
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
     (head,) = module.aux_heads.heads
@@ -199,6 +206,7 @@ def test_aux_classifier_trains_its_heads_and_inference_never_runs_them(make_cfg)
         module, dm
     )
     assert not torch.equal(head[-1].weight.detach(), before)  # the aux loss reached it
+    assert (torch._dynamo.utils.counters["stats"]["unique_graphs"] > 0) == compiled
     n = len(calls)
     module.eval()(dm.val.x[:4])
     module.predict(dm.val.x[:4])

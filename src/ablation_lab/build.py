@@ -138,11 +138,6 @@ def check_config(cfg: DictConfig) -> None:
             f"trainer.accelerator={accelerator} but torch sees no CUDA GPU here; use trainer=cpu"
         )
     _check_devices(cfg.trainer)
-    if cfg.get("compile") and build_regularization(cfg.get("regularization")).aux_positions:
-        raise ConfigError(
-            "compile=true with regularization=aux_classifier: its heads read hidden features through "
-            "forward hooks, which a compiled net does not run; drop one of the two"
-        )
     check_data(cfg.data)  # found, intact, real sizes fit the splits; last: an image folder is decoded once
 
 

@@ -54,7 +54,12 @@ class ClassifierModule(L.LightningModule):
         self.erase = nn.Sequential(*erase) if erase else None
         self.mixup = MixUp(alpha=plan.mixup_alpha, num_classes=num_classes) if plan.mixup_alpha else None
         self.aux_heads, self.tta = aux_heads, tta
-        self._taps = tap_modules(net, plan.aux_positions) if aux_heads is not None else []
+        # Aux heads read the tapped blocks' outputs through hooks registered once, here, before any
+        # compile: a compiled net traces them in (hooks added per step would make it recompile).
+        # They record only while a training step holds the sink open; evaluation passes add nothing.
+        self._feature_sink: dict[str, list | None] = {"features": None}
+        for m in tap_modules(net, plan.aux_positions) if aux_heads is not None else []:
+            m.register_forward_hook(self._record_feature)
         self.optim, self.plan = optim, plan
         self.config = config
         # compile=true: a compiled view of the net for training steps, kept outside the module tree
@@ -74,6 +79,11 @@ class ClassifierModule(L.LightningModule):
         )
         self.val_acc_best = MaxMetric()
         self._resumed_best: float | None = None
+
+    def _record_feature(self, module: nn.Module, args, out: torch.Tensor) -> None:
+        """Forward hook of a tapped block: its output, for the aux heads, during a training step."""
+        if self._feature_sink["features"] is not None:
+            self._feature_sink["features"].append(out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for raw images (uint8 or float in 0..255), one pass."""
@@ -111,11 +121,12 @@ class ClassifierModule(L.LightningModule):
         if self.mixup is not None:
             x, target = self.mixup(x, y)
         features: list[torch.Tensor] = []
-        hooks = [m.register_forward_hook(lambda m, a, out: features.append(out)) for m in self._taps]
-        net = self.net if self.plain_step or self._taps else self._compiled.get("net", self.net)
-        logits = net(x.to(self.dtype))  # the net's dtype: trainer.precision=16-true, 64-true
-        for h in hooks:
-            h.remove()
+        self._feature_sink["features"] = features
+        net = self.net if self.plain_step else self._compiled.get("net", self.net)
+        try:
+            logits = net(x.to(self.dtype))  # the net's dtype: trainer.precision=16-true, 64-true
+        finally:
+            self._feature_sink["features"] = None
         loss = self.loss(logits, target)
         if self.aux_heads is not None:
             aux = sum(F.cross_entropy(a, target) for a in self.aux_heads(features))
