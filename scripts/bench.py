@@ -30,8 +30,8 @@ import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 from lightning.pytorch.callbacks import Callback
+from omegaconf import OmegaConf
 
 from ablation_lab.build import build_module
 from ablation_lab.data.datamodule import TensorDataModule
@@ -233,9 +233,13 @@ def run(args) -> list[str]:
             for _ in range(args.trials):  # alternate, keep the best of each: noise only slows
                 best_plain = max(best_plain, plain(cfg, data, n_steps, args.warmup, device, args))
                 best_light = max(best_light, lightning(cfg, data, n_steps, args.warmup, device, args))
-            per_step = diagnostics_cost(cfg, data, min(n_steps, 30), device, args)
+            # compiled: the measured steps run the plain net, so their difference is not the diagnostics'
+            per_step = None if args.compile else diagnostics_cost(cfg, data, min(n_steps, 30), device, args)
         lines.append(f"{name:34s} {best_plain:12.0f} {best_light:16.0f} {best_light / best_plain:6.2f}")
         measured = cfg.callbacks.diagnostics.measurements + 1
+        if per_step is None:
+            lines.append(f"  + diagnostics, once per run: {measured} plain-net steps (untimed: --compile)")
+            continue
         run_seconds = run_steps(cfg) * args.batch / best_plain
         lines.append(
             f"  + diagnostics, once per run: {measured} measured steps x {per_step * 1e3:.1f} ms = "

@@ -64,15 +64,15 @@ def test_report_out_naming_a_file_is_refused(tex_sweep, tmp_path):
 def test_a_report_that_cannot_be_written_fails_the_sweep(tmp_path, monkeypatch, capsys):
     from omegaconf import OmegaConf
 
-    from ablation_lab.report import callback
+    from ablation_lab.report import build, callback, runs
     from ablation_lab.utils import run_record
 
     def broken(sweep, control=None):
         raise ValueError("cannot draw")
 
     run = SimpleNamespace(record={}, status="done", folder=tmp_path / "000_a")
-    monkeypatch.setattr(callback, "load_runs", lambda sweep: [run])
-    monkeypatch.setattr(callback, "write_report", broken)
+    monkeypatch.setattr(runs, "load_runs", lambda sweep: [run])  # imported when a sweep ends
+    monkeypatch.setattr(build, "write_report", broken)
     monkeypatch.setattr(run_record, "FAILED", [])
     config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}})
     callback.SweepReport().on_multirun_end(config)

@@ -9,10 +9,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from ablation_lab.report.build import write_report
-from ablation_lab.report.runs import load_runs
 from ablation_lab.utils import run_record
-from ablation_lab.utils.tb_views import write_experiment
 
 log = logging.getLogger("ablation_lab")
 
@@ -39,6 +36,12 @@ class SweepReport(Callback):
             run_record.FAILED.append(f"{sweep} (report)")
 
     def _report(self, sweep: Path) -> None:
+        # Imported here, at a sweep's end: Hydra builds this callback for every run, and the report's
+        # statistics (scipy, statsmodels) would add ~1 s before a single run's first step.
+        from ablation_lab.report.build import write_report
+        from ablation_lab.report.runs import load_runs
+        from ablation_lab.utils.tb_views import write_experiment
+
         runs = load_runs(sweep)
         if not runs:
             return
