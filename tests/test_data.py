@@ -18,6 +18,24 @@ def test_digits_are_embedded_uint8_images_in_0_255():
     assert train.x.max().item() == 255 and sorted(train.y.unique().tolist()) == list(range(10))
 
 
+def test_digits_are_scikit_learns_digits_read_without_importing_it():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    train, _ = load_source("digits", root="unused", download=False)
+    bunch = load_digits()
+    expected = torch.from_numpy(bunch.images * (255.0 / 16.0)).round().to(torch.uint8)
+    assert torch.equal(train.x[:, 0], expected) and torch.equal(train.y, torch.from_numpy(bunch.target))
+    code = (
+        "import sys; from ablation_lab.data.sources import load_source; "
+        "load_source('digits', root='unused', download=False); print('sklearn' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"  # ~0.35 s less before a run's first step
+
+
 def test_digits_splits_are_disjoint_fixed_and_cover_everything():
     dm = TensorDataModule("digits", val_fraction=0.15, test_fraction=0.2)
     dm.setup()
