@@ -67,6 +67,11 @@ class ClassifierModule(L.LightningModule):
         # Steps that hook the net (diagnostics set `plain_step`) run the plain net: hooks added per
         # step would make the compiled graph recompile.
         self._compiled = {"net": torch.compile(net)} if compile else {}
+        if compile:
+            # Dynamo reuses a graph compiled for another net of the same class (an earlier run of
+            # this process: a sweep, the tests) without checking its hooks by default; the aux
+            # heads' hooks must be part of what it checks, or their features go missing.
+            torch._dynamo.config.skip_nnmodule_hook_guards = False
         self.plain_step = False
         self.eval_seed = int(config.get("seed", 0)) if config is not None else 0
         self.diverged: str | None = None  # the non-finite training loss, once it happened
