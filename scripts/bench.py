@@ -105,12 +105,13 @@ def run_steps(cfg) -> int:
     return train // cfg.data.batch_size * cfg.trainer.max_epochs
 
 
-def diagnostics_at_run_cadence(cfg) -> list[str]:
-    """The diagnostics measure `measurements` steps per run, whatever its length. A bench window of
-    a few hundred steps would hold all of them; spaced as in the real run, the window holds what a
-    real run's steps pay (their own per-run cost is measured apart: `diagnostics_cost`)."""
+def diagnostics_at_run_cadence(cfg):
+    """`cfg` with its diagnostics spaced as in the real run. They measure `measurements` steps per
+    run, whatever its length: a bench window of a few hundred steps would hold all of them; spaced
+    as in the real run, it holds what a real run's steps pay (their own per-run cost is measured
+    apart: `diagnostics_cost`)."""
     every = -(-run_steps(cfg) // cfg.callbacks.diagnostics.measurements)
-    return [f"callbacks.diagnostics.every_n_steps={every}"]
+    return OmegaConf.merge(cfg, {"callbacks": {"diagnostics": {"every_n_steps": every}}})
 
 
 def _module(cfg, data: Split):
@@ -225,9 +226,8 @@ def run(args) -> list[str]:
         name, overrides, shape = CASES[key]
         n_steps = steps[key]
         with tempfile.TemporaryDirectory() as out:
-            overrides = [*overrides, "callbacks.progress_bar.refresh_rate=10"]
-            cfg = _config(overrides, args.batch, out)
-            cfg = _config(overrides + diagnostics_at_run_cadence(cfg), args.batch, out)
+            cfg = _config([*overrides, "callbacks.progress_bar.refresh_rate=10"], args.batch, out)
+            cfg = diagnostics_at_run_cadence(cfg)
             data = _data(shape, args.batch * n_steps, device)
             best_plain = best_light = 0.0
             for _ in range(args.trials):  # alternate, keep the best of each: noise only slows

@@ -57,7 +57,6 @@ def hydra_context(conf_dir: Path, config_dir: str | None = None, task_name: str 
         search_path.prepend(
             provider="command-line", path=f"file://{folder}", anchor=SearchPathQuery(provider="schema")
         )
-    _COMPOSED.clear()
     try:
         yield Hydra.create_main_hydra2(task_name=task_name, config_search_path=search_path)
     finally:
