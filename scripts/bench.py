@@ -2,8 +2,16 @@
 
 Both sides train the same network (built from the same config), on the same in-memory uint8
 tensors served by the same BatchLoader, with the same optimizer, in one process. The Lightning
-side runs the real ClassifierModule with the default logger, progress bar and callbacks; only
-validation is off on both sides. Timing skips the first `--warmup` steps of each.
+side runs the real ClassifierModule with the trainer, logger, progress bar and callbacks of a
+single run (checkpoints included, written at the end, outside the timed window); only validation
+is off on both sides. After `--warmup` steps of each, windows of 10 steps alternate: one of the
+lab's, one of the plain loop's, and so on; the ratio is the median of the pairs' ratios, each
+side's images/s its median window's (the noise of a shared machine slows some windows: it is an
+outlier, not a trend, and meets both sides alike).
+
+The `tiny` case (a 784-16-10 MLP) has next to no compute: its "ms added/step" is the cost of the
+lab's loop itself (Lightning's included), the figure that a short GPU step feels; on a larger net
+the same cost hides in the noise of the compute.
 
 The diagnostics measure 21 steps per run, whatever its length: the bench spaces them as in the
 20-epoch run on the real dataset that each case stands for, and prints their per-run cost on its
@@ -11,7 +19,7 @@ own line (measured: every step measured vs none).
 
     python scripts/bench.py [--device cpu|cuda] [--steps-mlp 300] [--steps-cnn 80] [--trials 5]
                             [--precision 32-true|bf16-mixed] [--channels-last] [--compile]
-                            [--cases mlp,cnn,resnet20]
+                            [--cases mlp,cnn,tiny,resnet20] [--threads 1]
 
 `--precision`, `--channels-last` and `--compile` apply to both sides alike (autocast, memory
 format, torch.compile of the network), so each ratio is the lab's own cost at that setting.
@@ -21,6 +29,7 @@ import argparse
 import contextlib
 import io
 import logging
+import statistics
 import tempfile
 import time
 import warnings
@@ -33,13 +42,20 @@ from hydra.utils import instantiate
 from lightning.pytorch.callbacks import Callback
 from omegaconf import OmegaConf
 
-from ablation_lab.build import build_module
+from ablation_lab.build import build_callbacks, build_module
 from ablation_lab.data.datamodule import TensorDataModule
 from ablation_lab.data.loader import BatchLoader
 from ablation_lab.data.sources import Split
 from ablation_lab.train import CONF_DIR
+from ablation_lab.utils.checkpoints import SafeCheckpointIO
+from ablation_lab.utils.devices import trainer_options
 
 CASES = {
+    "tiny": (
+        "mlp 1x28x28 (784-16-10): the loop alone",
+        ["data=mnist", "model=mlp", "model.depth=1", "model.width=16"],
+        (1, 28, 28),
+    ),
     "mlp": ("mlp 1x28x28 (784-512-512-10)", ["data=mnist", "model=mlp", "model.width=512"], (1, 28, 28)),
     "cnn": (
         "cnn 3x32x32 (32-64-128 + BN)",
@@ -64,27 +80,38 @@ def _prepare(net: torch.nn.Module, device: torch.device, channels_last: bool, co
     return torch.compile(net) if compiled else net
 
 
-class StepTimer(Callback):
-    """Wall time from the start of step `warmup` to the end of the last step (steady state:
-    the data holds all steps in one epoch, so no epoch-end work falls inside the window)."""
-
-    def __init__(self, warmup: int, device: torch.device) -> None:
-        self.warmup, self.device, self.start, self.end = warmup, device, None, None
-
-    def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
-        if trainer.global_step == self.warmup:
-            _sync(self.device)
-            self.start = time.perf_counter()
-
-    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
-        if trainer.global_step == trainer.max_steps:
-            _sync(self.device)
-            self.end = time.perf_counter()
+# Steps per timed window: the lab's periodic work (a logged step, a progress-bar refresh: every 10
+# steps by default) falls once in every window, so each window pays its share.
+WINDOW = 10
 
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
+
+
+class WindowTimer(Callback):
+    """Seconds of each window of WINDOW steps of a Lightning fit after `warmup` steps (the device
+    synchronised at window edges only; the data holds all steps in one epoch, so no epoch-end work
+    falls inside). With `plain` (a plain_windows generator) a window of the plain loop runs right
+    after each of the lab's, untimed by it: every pair of windows meets the same machine load."""
+
+    def __init__(self, warmup: int, device: torch.device, plain=None) -> None:
+        self.warmup, self.device, self.plain = warmup, device, plain
+        self.start: float | None = None
+        self.lab: list[float] = []
+        self.paired_plain: list[float] = []
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        done = trainer.global_step
+        if done < self.warmup or (done - self.warmup) % WINDOW:
+            return
+        _sync(self.device)
+        if self.start is not None:
+            self.lab.append(time.perf_counter() - self.start)
+            if self.plain is not None:
+                self.paired_plain.append(next(self.plain))
+        self.start = time.perf_counter()
 
 
 def _data(shape, n: int, device: torch.device) -> Split:
@@ -120,45 +147,49 @@ def _module(cfg, data: Split):
     return dm, build_module(cfg, dm)
 
 
-def plain(cfg, data: Split, steps: int, warmup: int, device: torch.device, opts=None) -> float:
-    """The reference: forward, loss, backward, step; nothing else."""
-    opts = opts or argparse.Namespace(precision="32-true", channels_last=False, compile=False)
+def plain_windows(cfg, data: Split, warmup: int, device: torch.device, opts):
+    """The reference loop, forward, loss, backward, step and nothing else, as a generator: `warmup`
+    steps, then each next() runs WINDOW more steps and returns their seconds."""
     torch.manual_seed(0)
     _, module = _module(cfg, data)
     net = _prepare(module.net, device, opts.channels_last, opts.compile)
     pre = module.preprocess.to(device)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=opts.precision == "bf16-mixed")
     opt = instantiate(cfg.optim.optimizer)(net.parameters())
-    loader, done, start = (
-        BatchLoader(data.x, data.y, cfg.data.batch_size, shuffle=True, drop_last=True),
-        0,
-        0.0,
-    )
-    while done < steps:
-        for x, y in loader:  # one epoch covers all steps, as on the Lightning side
-            if done == warmup:
-                _sync(device)
-                start = time.perf_counter()
-            with autocast:
-                loss = F.cross_entropy(net(pre(x.float())), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            done += 1
-            if done == steps:
-                break
-    _sync(device)
-    return (steps - warmup) * cfg.data.batch_size / (time.perf_counter() - start)
+    loader = BatchLoader(data.x, data.y, cfg.data.batch_size, shuffle=True, drop_last=True)
+
+    def batches():
+        while True:
+            yield from loader
+
+    def step(x, y) -> None:
+        with autocast:
+            loss = F.cross_entropy(net(pre(x.float())), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    stream = batches()
+    for _ in range(warmup):
+        step(*next(stream))
+    while True:
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(WINDOW):
+            step(*next(stream))
+        _sync(device)
+        yield time.perf_counter() - start
 
 
-def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device, opts=None) -> float:
-    """ablation-lab's path: the real module, logger, progress bar and callbacks of `train`."""
+def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device, opts=None, plain=None):
+    """ablation-lab's path, the real module, trainer options, logger and callbacks of `train`, for
+    `steps` steps; its WindowTimer (which runs the `plain` loop's paired windows, when given)."""
     opts = opts or argparse.Namespace(precision="32-true", channels_last=False, compile=False)
     torch.manual_seed(0)
     dm, module = _module(cfg, data)
     module.net = _prepare(module.net, device, opts.channels_last, opts.compile)
-    timer = StepTimer(warmup, device)
-    callbacks = [instantiate(c) for c in cfg.callbacks.values() if c is not None] + [timer]
+    timer = WindowTimer(warmup, device, plain)
+    callbacks = [*build_callbacks(cfg, module.plan, sweep=False), timer]
     loggers = [instantiate(c) for c in cfg.logger.values()]
     trainer = L.Trainer(
         **{
@@ -166,19 +197,38 @@ def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device, o
             for k, v in cfg.trainer.items()
             if k not in ("_target_", "max_epochs", "accelerator", "precision", "devices", "strategy")
         },
+        **{**trainer_options(cfg, sweep=False, launcher=None), "precision": opts.precision},
         accelerator=device.type,
         devices=1,
-        precision=opts.precision,
         max_steps=steps,
         limit_val_batches=0,
         callbacks=callbacks,
         logger=loggers,
-        enable_model_summary=False,
+        plugins=[SafeCheckpointIO()],
     )
     sink = io.StringIO()  # the bar still draws (its cost counts), unseen
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         trainer.fit(module, datamodule=dm)
-    return (steps - warmup) * cfg.data.batch_size / (timer.end - timer.start)
+    return timer
+
+
+def compare(cfg, data: Split, steps: int, warmup: int, device: torch.device, opts, trials: int):
+    """(plain images/s, lab images/s, lab/plain, seconds the lab adds per step): median windows of
+    each side, the median of the paired windows' ratios and of their differences, over `trials`
+    fits of `steps` steps (each window of the lab's followed by one of the plain loop's). Pairing
+    and medians are what resolve a 10% difference on a shared 2-core machine, where back-to-back
+    runs of the same code differ by more."""
+    lab, paired = [], []
+    for _ in range(trials):
+        timer = lightning(
+            cfg, data, steps, warmup, device, opts, plain_windows(cfg, data, warmup, device, opts)
+        )
+        lab += timer.lab
+        paired += timer.paired_plain
+    rate = WINDOW * cfg.data.batch_size
+    ratio = statistics.median(p / q for p, q in zip(paired, lab, strict=True))
+    added = statistics.median(q - p for p, q in zip(paired, lab, strict=True)) / WINDOW
+    return rate / statistics.median(paired), rate / statistics.median(lab), ratio, added
 
 
 def diagnostics_cost(cfg, data: Split, steps: int, device: torch.device, opts=None) -> float:
@@ -186,8 +236,11 @@ def diagnostics_cost(cfg, data: Split, steps: int, device: torch.device, opts=No
     vs. never, best of two each (the difference is several ms a step, well above the noise)."""
     every = OmegaConf.merge(cfg, {"callbacks": {"diagnostics": {"every_n_steps": 1}}})
     never = OmegaConf.merge(cfg, {"callbacks": {"diagnostics": None}})
-    fast = [max(lightning(c, data, steps, 2, device, opts) for _ in range(2)) for c in (every, never)]
-    return cfg.data.batch_size / fast[0] - cfg.data.batch_size / fast[1]
+    seconds = [
+        min(statistics.median(lightning(c, data, steps, 2, device, opts).lab) for _ in range(2))
+        for c in (every, never)
+    ]
+    return (seconds[0] - seconds[1]) / WINDOW
 
 
 def main() -> None:
@@ -203,8 +256,14 @@ def main() -> None:
     parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"])
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument("--compile", action="store_true")
-    parser.add_argument("--cases", default="mlp,cnn")
+    parser.add_argument("--cases", default="mlp,cnn,tiny")
+    parser.add_argument("--threads", type=int, default=1, help="torch's CPU threads (pinned: see notes)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)  # a shared 2-core machine: 2 threads stall on each other
+    for case in args.cases.split(","):
+        steps = args.steps_mlp if case in ("mlp", "tiny") else args.steps_cnn
+        if steps < args.warmup + 2 * WINDOW:
+            parser.error(f"{case}: {steps} steps hold no 2 timed windows; use ≥ warmup + {2 * WINDOW} steps")
     for row in run(args):
         print(row)
 
@@ -215,12 +274,12 @@ def run(args) -> list[str]:
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.ERROR)
     device = torch.device(args.device)
-    steps = {"mlp": args.steps_mlp, "cnn": args.steps_cnn, "resnet20": args.steps_cnn}
+    steps = {"tiny": args.steps_mlp, "mlp": args.steps_mlp, "cnn": args.steps_cnn, "resnet20": args.steps_cnn}
     setting = " ".join([args.precision] + ["channels_last"] * args.channels_last + ["compile"] * args.compile)
     threads = torch.get_num_threads()
     lines = [
         f"device={device} batch={args.batch} torch={torch.__version__} threads={threads} {setting}",
-        f"{'case':34s} {'plain img/s':>12s} {'lightning img/s':>16s} {'ratio':>6s}",
+        f"{'case':40s} {'plain img/s':>12s} {'lightning img/s':>16s} {'ratio':>6s} {'ms added/step':>14s}",
     ]
     for key in args.cases.split(","):
         name, overrides, shape = CASES[key]
@@ -229,18 +288,20 @@ def run(args) -> list[str]:
             cfg = _config([*overrides, "callbacks.progress_bar.refresh_rate=10"], args.batch, out)
             cfg = diagnostics_at_run_cadence(cfg)
             data = _data(shape, args.batch * n_steps, device)
-            best_plain = best_light = 0.0
-            for _ in range(args.trials):  # alternate, keep the best of each: noise only slows
-                best_plain = max(best_plain, plain(cfg, data, n_steps, args.warmup, device, args))
-                best_light = max(best_light, lightning(cfg, data, n_steps, args.warmup, device, args))
+            plain_rate, lab_rate, ratio, added = compare(
+                cfg, data, n_steps, args.warmup, device, args, args.trials
+            )
             # compiled: the measured steps run the plain net, so their difference is not the diagnostics'
-            per_step = None if args.compile else diagnostics_cost(cfg, data, min(n_steps, 30), device, args)
-        lines.append(f"{name:34s} {best_plain:12.0f} {best_light:16.0f} {best_light / best_plain:6.2f}")
+            timed = not args.compile and key != "tiny"  # tiny stands for no real run
+            per_step = diagnostics_cost(cfg, data, min(n_steps, 30), device, args) if timed else None
+        lines.append(f"{name:40s} {plain_rate:12.0f} {lab_rate:16.0f} {ratio:6.2f} {added * 1e3:+14.2f}")
         measured = cfg.callbacks.diagnostics.measurements + 1
+        if key == "tiny":
+            continue
         if per_step is None:
             lines.append(f"  + diagnostics, once per run: {measured} plain-net steps (untimed: --compile)")
             continue
-        run_seconds = run_steps(cfg) * args.batch / best_plain
+        run_seconds = run_steps(cfg) * args.batch / plain_rate
         lines.append(
             f"  + diagnostics, once per run: {measured} measured steps x {per_step * 1e3:.1f} ms = "
             f"{measured * per_step:.2f} s, {100 * measured * per_step / run_seconds:.2f}% of the "

@@ -172,14 +172,19 @@ def test_fractional_max_pool_replaces_pooling_and_refuses_models_without_it():
     assert net(torch.rand(2, 1, 28, 28)).shape == (2, 10)
 
 
-def test_early_stopping_becomes_a_lightning_callback():
+def test_early_stopping_becomes_a_lightning_callback_of_the_run(make_cfg):
     from lightning.pytorch.callbacks import EarlyStopping
 
-    from ablation_lab.build import plan_callbacks
+    from ablation_lab.build import build_callbacks
 
-    (cb,) = plan_callbacks(plan(early_stopping={"monitor": "val/acc", "patience": 2, "mode": "max"}))
-    assert isinstance(cb, EarlyStopping) and cb.patience == 2 and cb.monitor == "val/acc"
-    assert plan_callbacks(plan()) == []
+    def stoppers(*overrides):
+        cfg = make_cfg(*overrides)
+        callbacks = build_callbacks(cfg, build_regularization(cfg.regularization), sweep=False)
+        return [c for c in callbacks if isinstance(c, EarlyStopping)]
+
+    (cb,) = stoppers("regularization=early_stopping", "regularization.early_stopping.patience=2")
+    assert cb.patience == 2 and cb.monitor == "val/acc" and cb.mode == "max"
+    assert stoppers() == []
 
 
 COMPILED_SLOW = pytest.param(True, marks=pytest.mark.slow, id="compiled")

@@ -40,10 +40,12 @@ def test_claims_script_gives_a_verdict_for_each_of_the_eight_claims():
 
 
 def test_bench_script_prints_both_loops_and_their_ratio():
-    args = ["--steps-mlp", "20", "--steps-cnn", "6", "--warmup", "2", "--trials", "1", "--batch", "32"]
+    args = ["--steps-mlp", "22", "--steps-cnn", "22", "--warmup", "2", "--trials", "1", "--batch", "32"]
     proc = subprocess.run(
         [sys.executable, "scripts/bench.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [line.split() for line in proc.stdout.splitlines() if line.startswith(("mlp", "cnn"))]
-    assert len(rows) == 2 and all(0.05 < float(r[-1]) < 20 for r in rows)
+    assert len(rows) == 3 and all(0.05 < float(r[-2]) < 20 for r in rows), proc.stdout  # mlp, cnn, tiny
+    assert all(abs(float(r[-1])) < 1e3 for r in rows)  # ms the lab adds per step: a number
+    assert proc.stdout.count("+ diagnostics, once per run") == 2  # not for tiny, which stands for no run

@@ -68,8 +68,8 @@ STOP_EARLY = [
 @pytest.mark.parametrize("extra", [[], STOP_EARLY])
 def test_last_checkpoint_holds_the_weights_at_the_end_of_training(make_cfg, tmp_path, monkeypatch, extra):
     final = _FinalWeights()
-    plan_callbacks = train_module.plan_callbacks
-    monkeypatch.setattr(train_module, "plan_callbacks", lambda plan: [*plan_callbacks(plan), final])
+    build_callbacks = train_module.build_callbacks
+    monkeypatch.setattr(train_module, "build_callbacks", lambda *a: [*build_callbacks(*a), final])
     train(make_cfg("trainer.max_epochs=6", "++trainer.limit_train_batches=4", *extra, fast=False))
     last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert last["state_dict"].keys() == final.state.keys()

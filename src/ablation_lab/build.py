@@ -5,6 +5,7 @@ sweep can be checked before its first run starts.
 """
 
 import os
+from pathlib import Path
 
 import torch
 from hydra.utils import instantiate
@@ -184,8 +185,19 @@ def build_module(cfg: DictConfig, dm):
     )
 
 
-def plan_callbacks(plan: RegularizationPlan) -> list:
-    """Trainer callbacks that regularizers ask for (early stopping)."""
-    from lightning.pytorch.callbacks import EarlyStopping
+def build_callbacks(cfg: DictConfig, plan: RegularizationPlan, sweep: bool, job: int | None = None) -> list:
+    """The Trainer callbacks of a run: the `callbacks` group (a sweep's job drops the progress bar),
+    the checkpoint policy's, early stopping when a regularizer asks for it, and the progress line
+    (a sweep's job `job`: its one line; a single run: only its resume note)."""
+    from lightning.pytorch.callbacks import EarlyStopping, ProgressBar
 
-    return [EarlyStopping(**plan.early_stopping)] if plan.early_stopping else []
+    from ablation_lab.utils.checkpoints import checkpoint_callbacks
+    from ablation_lab.utils.progress import ProgressLine
+
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+    callbacks = [c for c in callbacks if not (sweep and isinstance(c, ProgressBar))]
+    out = Path(cfg.paths.output_dir)
+    callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", sweep)
+    callbacks += [EarlyStopping(**plan.early_stopping)] if plan.early_stopping else []
+    callbacks.append(ProgressLine(job=job) if sweep else ProgressLine(every_s=None))
+    return callbacks

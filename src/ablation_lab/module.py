@@ -20,6 +20,7 @@ from torchvision.transforms.v2 import MixUp
 from ablation_lab.techniques.aux_heads import tap_modules
 from ablation_lab.techniques.regularizers import RegularizationPlan, decay_parameters
 from ablation_lab.utils.epoch_sums import EpochSums
+from ablation_lab.utils.hot_path import FastFxName
 
 
 @contextmanager
@@ -30,7 +31,7 @@ def seeded_randomness(seed: int, device: torch.device):
         yield
 
 
-class ClassifierModule(L.LightningModule):
+class ClassifierModule(FastFxName, L.LightningModule):
     """Trains `net` with cross-entropy plus the penalties of the regularization plan."""
 
     def __init__(

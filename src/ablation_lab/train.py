@@ -14,20 +14,19 @@ import lightning as L
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
-from ablation_lab.build import build_datamodule, build_module, plan_callbacks
+from ablation_lab.build import build_callbacks, build_datamodule, build_module
 from ablation_lab.config.validate import validate
 from ablation_lab.sweep.cells import finished, previous_record, resume_checkpoint
 from ablation_lab.sweep.threads import apply_threads
 from ablation_lab.utils import rank_zero
-from ablation_lab.utils.checkpoints import BestWeights, SafeCheckpointIO, checkpoint_callbacks
+from ablation_lab.utils.checkpoints import BestWeights, SafeCheckpointIO
 from ablation_lab.utils.choices import hparams_row, override_values
 from ablation_lab.utils.cli import CONF_DIR
 from ablation_lab.utils.ddp import ddp_processes, in_sweep
 from ablation_lab.utils.devices import trainer_options
-from ablation_lab.utils.progress import ProgressLine
 from ablation_lab.utils.run_files import print_config_tree
 from ablation_lab.utils.run_record import Diverged, multirun
 
@@ -51,17 +50,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     sweep = in_sweep()  # a sweep's jobs print one line each, not a progress bar
-    callbacks = [c for c in callbacks if not (sweep and isinstance(c, ProgressBar))]
-    out = Path(cfg.paths.output_dir)
-    callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", sweep)
-    callbacks += plan_callbacks(module.plan)
     # a DDP child of a sweep's cell runs as a single run: it has no hydra.job.num (None)
-    if sweep:
-        callbacks.append(ProgressLine(job=OmegaConf.select(HydraConfig.get(), "job.num", default=None)))
-    else:
-        callbacks.append(ProgressLine(every_s=None))
+    job = OmegaConf.select(HydraConfig.get(), "job.num", default=None) if sweep else None
+    callbacks = build_callbacks(cfg, module.plan, sweep, job)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     options = trainer_options(cfg, sweep, _launcher())
     if not any(isinstance(c, ModelCheckpoint) for c in callbacks):  # checkpoints=none: Lightning adds none

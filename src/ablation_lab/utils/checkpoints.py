@@ -14,6 +14,7 @@ from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from ablation_lab.errors import ConfigError
+from ablation_lab.utils.hot_path import cached_state_key
 
 LOW_SPACE = 64 * 2**20  # bytes free under which a failed write is reported as a full disk
 
@@ -85,6 +86,10 @@ class BestWeights(Callback):
             self.state = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
 
 
+# ModelCheckpoint, its state key (named on each of its ~6 hook calls a step) computed once
+StepCheckpoint = cached_state_key(ModelCheckpoint)
+
+
 def checkpoint_callbacks(policy: str, dirpath: Path, sweep: bool) -> list[Callback]:
     """The callbacks of a checkpoint policy. best: best-epochNNN.ckpt (weights only) by val/acc;
     last: last.ckpt, rewritten at every epoch end (what a resume needs); auto: both for a run on
@@ -93,7 +98,7 @@ def checkpoint_callbacks(policy: str, dirpath: Path, sweep: bool) -> list[Callba
     callbacks: list[Callback] = []
     if policy in ("both", "best"):
         callbacks.append(
-            ModelCheckpoint(
+            StepCheckpoint(
                 dirpath,
                 "best-epoch{epoch:03d}",
                 monitor="val/acc",
@@ -107,7 +112,7 @@ def checkpoint_callbacks(policy: str, dirpath: Path, sweep: bool) -> list[Callba
         callbacks.append(BestWeights("val/acc"))
     if policy in ("both", "last"):
         callbacks.append(
-            ModelCheckpoint(dirpath, "last", monitor=None, save_top_k=1, enable_version_counter=False)
+            StepCheckpoint(dirpath, "last", monitor=None, save_top_k=1, enable_version_counter=False)
         )
     return callbacks
 

@@ -15,6 +15,7 @@ import torch
 from omegaconf import DictConfig
 
 from ablation_lab.sweep.threads import job_gpu
+from ablation_lab.utils.hot_path import NoProfiler
 
 log = logging.getLogger("ablation_lab")
 GPU = ("gpu", "cuda")
@@ -53,7 +54,8 @@ def strategy(cfg: DictConfig, timeout_s: int):
 
 
 def trainer_options(cfg: DictConfig, sweep: bool, launcher: DictConfig | None) -> dict:
-    """Trainer keyword arguments that override `cfg.trainer`: strategy, precision, GPU, progress bar."""
+    """Trainer keyword arguments that override `cfg.trainer`: strategy, precision, GPU, profiler,
+    progress bar."""
     options = {
         "strategy": strategy(cfg, int(cfg.get("ddp_timeout_s", 1800))),
         "precision": precision(cfg),
@@ -62,6 +64,8 @@ def trainer_options(cfg: DictConfig, sweep: bool, launcher: DictConfig | None) -
         gpu = job_gpu(str(cfg.trainer.get("accelerator", "auto")), launcher)
         if gpu is not None:  # jobs of a parallel sweep take the visible GPUs in turn
             options["devices"] = [gpu]
+    if cfg.trainer.get("profiler") is None:  # Lightning's default, without its per-hook context cost
+        options["profiler"] = NoProfiler()
     if sweep:  # a sweep's jobs print one line each, not a progress bar
         options["enable_progress_bar"] = False
     return options

@@ -1,0 +1,69 @@
+"""The per-step savings of utils/hot_path.py change nothing a run keeps: the trainer a run builds
+profiles nothing unless asked, checkpoint state stays under Lightning's own keys, and the module's
+attributes register as nn.Module's do."""
+
+import pytest
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from torch import nn
+
+import ablation_lab.train as train_module
+from ablation_lab.train import train
+from ablation_lab.utils.checkpoints import checkpoint_callbacks
+from ablation_lab.utils.devices import trainer_options
+from ablation_lab.utils.hot_path import NoProfiler
+
+
+class _Seen(Callback):
+    def on_train_batch_end(self, trainer, module, *args) -> None:
+        self.profiler = trainer.profiler
+        self.fx_name = module._current_fx_name  # set by Lightning around this very hook
+        self.keys = [c.state_key for c in trainer.checkpoint_callbacks]
+
+
+@pytest.mark.parametrize("profiler", [None, "simple"])
+def test_a_run_profiles_nothing_unless_a_profiler_is_chosen(make_cfg, monkeypatch, profiler):
+    seen = _Seen()
+    build_callbacks = train_module.build_callbacks
+    monkeypatch.setattr(train_module, "build_callbacks", lambda *a: [*build_callbacks(*a), seen])
+    extra = [f"+trainer.profiler={profiler}"] if profiler else []
+    train(make_cfg("++trainer.limit_train_batches=2", "checkpoints=both", *extra))
+    if profiler is None:
+        assert type(seen.profiler) is NoProfiler
+        assert seen.profiler.profile("a") is seen.profiler.profile("b")  # one shared no-op context
+    else:
+        assert type(seen.profiler).__name__ == "SimpleProfiler"
+        assert "profiler" not in trainer_options(make_cfg(*extra), sweep=False, launcher=None)
+    assert seen.fx_name == "on_train_batch_end"
+    assert len(seen.keys) == 2 and all(k.startswith("ModelCheckpoint{") for k in seen.keys)
+
+
+@pytest.mark.parametrize("policy", ["both", "best", "last"])
+def test_checkpoint_state_keys_are_lightnings_own(tmp_path, policy):
+    """A last.ckpt written by Lightning's ModelCheckpoint (or before this cache) resumes its callbacks'
+    state (best path, best score) only under the same key."""
+    ours = [c for c in checkpoint_callbacks(policy, tmp_path, sweep=False) if isinstance(c, ModelCheckpoint)]
+    assert ours
+    for callback in ours:
+        plain = ModelCheckpoint(
+            tmp_path,
+            callback.filename,
+            monitor=callback.monitor,
+            mode=callback.mode,
+            save_top_k=callback.save_top_k,
+        )
+        assert callback.state_key == plain.state_key == callback.state_key  # cached: the same twice
+        assert isinstance(callback, ModelCheckpoint)
+
+
+def test_the_module_registers_parameters_and_modules_as_nn_module_does(make_cfg):
+    from ablation_lab.build import build_datamodule, build_module
+
+    cfg = make_cfg()
+    module = build_module(cfg, build_datamodule(cfg))
+    module._current_fx_name = "training_step"
+    assert module._current_fx_name == "training_step" and "_current_fx_name" not in module._modules
+    module.extra = nn.Linear(2, 2)
+    module.scale = nn.Parameter(torch.ones(1))
+    assert "extra" in module._modules and "scale" in module._parameters
+    assert {"extra.weight", "scale"} <= set(module.state_dict())
