@@ -56,6 +56,30 @@ def test_tensorboard_holds_diag_scalars_and_histograms(make_cfg, tmp_path):
     for kind in ("act_mean", "act_std", "dead_frac", "sat_frac", "grad_norm", "update_ratio"):
         assert f"z_diag/{kind}/layer_01" in scalars, kind
     assert {"z_diag/act_hist/layer_03", "z_diag/grad_hist/layer_01"} <= hists
+    for tag in hists:  # every measured step's histogram: its counts add up to the values it saw
+        for event in acc.Histograms(tag):
+            h = event.histogram_value
+            assert h.num > 0 and sum(h.bucket) == h.num and h.min <= h.max, tag
+    assert 0 in {e.step for e in acc.Scalars("z_diag/act_std/layer_01")}  # the init picture
+
+
+def test_histogram_counts_as_torch_histc_and_skips_what_is_not_finite():
+    from ablation_lab.diagnostics.callback import histogram_value
+
+    values = torch.randn(4096, generator=torch.Generator().manual_seed(0)) * 3 + 1
+    (h,) = histogram_value("t", values)
+    expected = torch.histc(values, 64, values.min().item(), values.max().item())
+    assert h.tag == "t" and h.histo.num == 4096 and sum(h.histo.bucket) == 4096
+    # the same bins; a value on a bin edge may land on either side of it (float rounding)
+    assert (torch.tensor(h.histo.bucket) - expected).abs().max() <= 1
+    assert h.histo.min == pytest.approx(values.min().item()) and h.histo.max == pytest.approx(
+        values.max().item()
+    )
+    assert h.histo.sum == pytest.approx(values.sum().item(), rel=1e-5)
+    assert h.histo.bucket_limit[-1] == pytest.approx(values.max().item())
+    (d,) = histogram_value("d", torch.tensor([1.0, float("nan"), float("inf"), 3.0]))
+    assert d.histo.num == 2 and d.histo.min == 1.0 and d.histo.max == 3.0
+    assert histogram_value("n", torch.full((5,), float("nan"))) == []
 
 
 def test_diagnostics_off_leaves_no_trace(make_cfg, tmp_path):

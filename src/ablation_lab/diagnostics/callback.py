@@ -4,37 +4,43 @@ Hooks exist only during the steps it measures: step 0 (the init picture) and `me
 evenly spaced steps, whatever the run's length, so every diagnostic is a curve; the other steps
 pay nothing."""
 
+import math
+
 import lightning as L
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger
+from tensorboard.compat.proto.summary_pb2 import Summary
+from torch.utils.tensorboard.summary import histogram_raw
 
 from ablation_lab.diagnostics import probes
 
 
-def write_histogram(writer, tag: str, values: torch.Tensor, step: int, bins: int = 64) -> None:
-    """A TensorBoard histogram from torch.histc: ~10× cheaper than add_histogram's numpy binning."""
+def histogram_value(tag: str, values: torch.Tensor, bins: int = 64) -> list:
+    """A TensorBoard histogram of `values` (equal bins from min to max, as torch.histc; counted with
+    bincount, ~2× cheaper, and ~20× cheaper than add_histogram's numpy binning), as the summary
+    value add_histogram_raw would write; [] when no value is finite."""
     values = values.float()
-    finite = torch.isfinite(values)
-    if not finite.all():  # a diverging run has NaNs: histogram what is left (no copy otherwise)
-        values = values[finite]
-    if values.numel() == 0:
-        return
     lo, hi = (v.item() for v in torch.aminmax(values))
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # a diverging run: histogram what is finite
+        values = values[torch.isfinite(values)]
+        if values.numel() == 0:
+            return []
+        lo, hi = (v.item() for v in torch.aminmax(values))
     if hi <= lo:
         hi = lo + 1e-6
-    counts = torch.histc(values, bins, lo, hi)
+    counts = torch.bincount(((values - lo) * (bins / (hi - lo))).long().clamp_(0, bins - 1), minlength=bins)
     limits = torch.linspace(lo, hi, bins + 1)[1:]
-    writer.add_histogram_raw(
-        tag,
-        lo,
-        hi,
-        values.numel(),
-        values.sum().item(),
-        values.pow(2).sum().item(),
-        limits.tolist(),
-        counts.tolist(),
-        step,
-    )
+    total, squares = values.sum().item(), values.pow(2).sum().item()
+    summary = histogram_raw(tag, lo, hi, values.numel(), total, squares, limits.tolist(), counts.tolist())
+    return list(summary.value)
+
+
+def write_histograms(writer, hists: dict[str, torch.Tensor], step: int) -> None:
+    """All of a step's histograms as one event (one per histogram queued ~0.25 ms each on the
+    writer's thread)."""
+    values = [v for tag, t in hists.items() for v in histogram_value(tag, t)]
+    if values:
+        writer._get_file_writer().add_summary(Summary(value=values), step)
 
 
 class Diagnostics(L.Callback):
@@ -109,8 +115,7 @@ class Diagnostics(L.Callback):
         for logger in trainer.loggers:
             logger.log_metrics(scalars, step=step)
             if self.histograms and isinstance(logger, TensorBoardLogger):
-                for tag, values in hists.items():
-                    write_histogram(logger.experiment, tag, values, step)
+                write_histograms(logger.experiment, hists, step)
 
     def metrics_json(self) -> dict:
         """What train.py adds to metrics.json: the init picture."""

@@ -1,0 +1,37 @@
+"""The run's TensorBoard logger writes each log call's scalars as one event, and what TensorBoard
+reads back is what was logged (tags, values, steps), without Lightning's `epoch` scalar."""
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+from ablation_lab.utils.tb_views import RunLogger
+
+import tb_events
+
+
+def _summaries(run_dir) -> list:
+    (path,) = run_dir.glob("events.out.tfevents.*")
+    return [e.summary for e in EventFileLoader(str(path)).Load() if e.HasField("summary")]
+
+
+def test_one_log_call_is_one_event_that_tensorboard_reads_back(tmp_path):
+    logger = RunLogger(save_dir=str(tmp_path), name="", version="", default_hp_metric=False)
+    logger.log_metrics({"train/loss": torch.tensor(0.25), "train/acc": 0.5, "epoch": 3}, step=7)
+    logger.log_metrics({"train/loss": 0.125}, step=8)
+    logger.experiment.flush()
+    summaries = _summaries(tmp_path)
+    assert [sorted(v.tag for v in s.value) for s in summaries] == [
+        ["train/acc", "train/loss"],
+        ["train/loss"],
+    ]
+    acc = tb_events.load(tmp_path)
+    assert [(e.step, e.value) for e in acc.Scalars("train/loss")] == [(7, 0.25), (8, 0.125)]
+    assert [(e.step, e.value) for e in acc.Scalars("train/acc")] == [(7, 0.5)]
+    assert "epoch" not in acc.Tags()["scalars"]
+
+
+def test_a_value_that_is_not_a_scalar_is_refused_by_its_tag(tmp_path):
+    logger = RunLogger(save_dir=str(tmp_path), name="", version="")
+    with pytest.raises(ValueError, match="train/oops="):
+        logger.log_metrics({"train/oops": torch.ones(3)}, step=1)
