@@ -15,6 +15,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+from tensorboard.summary.writer import record_writer
 from torch import Tensor
 from torch.utils.tensorboard.summary import hparams as torch_hparams
 
@@ -28,11 +29,38 @@ RESULTS_LAYOUT = {
 }
 
 
+def fast_event_checksums() -> bool:
+    """Event records checksummed by google-crc32c's C code instead of TensorBoard's pure-Python
+    CRC-32C (~1.2 ms per 8 KB, on the writer's thread but holding the GIL: a diagnostics step's
+    histograms slowed the next training step by ~2.5 ms). The same checksum; TensorBoard's own is
+    kept where google-crc32c is missing or has no C build. True when the fast one is in use."""
+    try:
+        import google_crc32c
+    except ImportError:
+        return False
+    if google_crc32c.implementation != "c":
+        return False
+    record_writer.masked_crc32c = _masked_crc32c
+    return True
+
+
+def _masked_crc32c(data: bytes) -> int:
+    """TFRecord's masked CRC-32C (tensorflow_stub.pywrap_tensorflow.masked_crc32c), in C."""
+    import google_crc32c
+
+    crc = google_crc32c.value(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
 class RunLogger(TensorBoardLogger):
     """Lightning's TensorBoard logger without the `epoch` scalar Lightning adds to every log call
     (it would be the first chart TensorBoard shows; metrics are per epoch already), writing each
     call's scalars as one event: torch's writer queues one event per `add_scalar` in a queue of 10,
     so a burst (the diagnostics' ~20 scalars) waited on its writer thread, ~70 µs a scalar."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        fast_event_checksums()
 
     @rank_zero_only
     def log_metrics(self, metrics: dict, step: int | None = None) -> None:
