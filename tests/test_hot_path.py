@@ -67,3 +67,29 @@ def test_the_module_registers_parameters_and_modules_as_nn_module_does(make_cfg)
     module.scale = nn.Parameter(torch.ones(1))
     assert "extra" in module._modules and "scale" in module._parameters
     assert {"extra.weight", "scale"} <= set(module.state_dict())
+
+
+@pytest.mark.parametrize("optim", ["adamw", "sgd"])
+def test_the_runs_fused_optimizer_takes_the_for_loops_steps(make_cfg, optim):
+    """optim.optimizer.fused (the default): one kernel per step, the same updates as torch's
+    per-parameter loop to float rounding, weight-decay groups included."""
+    import torch.nn.functional as F
+
+    from ablation_lab.build import build_datamodule, build_module
+
+    assert make_cfg(f"optim={optim}").optim.optimizer.fused is True  # the default
+    weights = {}
+    for fused in (True, False):
+        torch.manual_seed(0)
+        cfg = make_cfg(f"optim={optim}", f"optim.optimizer.fused={fused}", "regularization=weight_decay")
+        module = build_module(cfg, build_datamodule(cfg))
+        opt = module.configure_optimizers()["optimizer"]
+        assert opt.defaults["fused"] is fused and len(opt.param_groups) == 2
+        x, y = torch.rand(16, *cfg.data.in_shape) * 255, torch.arange(16) % 10
+        for _ in range(5):
+            opt.zero_grad()
+            F.cross_entropy(module(x), y).backward()
+            opt.step()
+        weights[fused] = {k: v.detach().clone() for k, v in module.net.state_dict().items()}
+    for key, value in weights[True].items():
+        torch.testing.assert_close(value, weights[False][key], rtol=1e-5, atol=1e-6, msg=key)

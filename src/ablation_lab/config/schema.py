@@ -172,6 +172,7 @@ KNOBS: dict[str, Knob] = {
     "optim.optimizer.weight_decay": Float(0.0),
     "optim.optimizer.betas": Floats(0.0, 1.0, high_open=True, length=2),
     "optim.optimizer.eps": Positive(),
+    "optim.optimizer.fused": Bool(),
     "optim.scheduler.T_max": Int(1),
     # trainer (Lightning's own arguments; those listed here are typed)
     "trainer._target_": Str(),
