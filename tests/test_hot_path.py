@@ -2,6 +2,8 @@
 profiles nothing unless asked, checkpoint state stays under Lightning's own keys, and the module's
 attributes register as nn.Module's do."""
 
+import pickle
+
 import pytest
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
@@ -54,6 +56,7 @@ def test_checkpoint_state_keys_are_lightnings_own(tmp_path, policy):
         )
         assert callback.state_key == plain.state_key == callback.state_key  # cached: the same twice
         assert isinstance(callback, ModelCheckpoint)
+        assert pickle.loads(pickle.dumps(callback)).state_key == plain.state_key  # a launcher may pickle it
 
 
 def test_the_module_registers_parameters_and_modules_as_nn_module_does(make_cfg):

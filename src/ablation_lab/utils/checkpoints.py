@@ -14,7 +14,6 @@ from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from ablation_lab.errors import ConfigError
-from ablation_lab.utils.hot_path import cached_state_key
 
 LOW_SPACE = 64 * 2**20  # bytes free under which a failed write is reported as a full disk
 
@@ -86,8 +85,18 @@ class BestWeights(Callback):
             self.state = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
 
 
-# ModelCheckpoint, its state key (named on each of its ~6 hook calls a step) computed once
-StepCheckpoint = cached_state_key(ModelCheckpoint)
+class StepCheckpoint(ModelCheckpoint):
+    """ModelCheckpoint whose state key, which Lightning formats from its settings on each of its ~6
+    hook calls a step, is formatted once. It is ModelCheckpoint's own key: checkpoints written by
+    Lightning's class, or before this one existed, resume their callback state into it."""
+
+    @property
+    def state_key(self) -> str:
+        key = self.__dict__.get("_state_key")
+        if key is None:
+            own = super().state_key  # "StepCheckpoint{...settings...}"
+            key = self.__dict__["_state_key"] = "ModelCheckpoint" + own.removeprefix(type(self).__qualname__)
+        return key
 
 
 def checkpoint_callbacks(policy: str, dirpath: Path, sweep: bool) -> list[Callback]:

@@ -8,7 +8,7 @@ dispatch (lightning/pytorch/trainer/call.py):
 - sets `pl_module._current_fx_name` through nn.Module.__setattr__ (~2.1 µs; object's is ~0.2 µs).
 With the lab's callbacks that is ~230 dispatch costs a step. `NoProfiler` (the trainer's profiler when
 `trainer.profiler` is not set) and `FastFxName` (mixed into the LightningModule) remove the first and
-the last; `cached_state_key` the second for checkpoint callbacks, whose settings never change in a fit.
+the last; utils/checkpoints.py's StepCheckpoint the second (its settings never change in a fit).
 """
 
 from contextlib import nullcontext
@@ -34,21 +34,3 @@ class FastFxName:
             object.__setattr__(self, name, value)
         else:
             super().__setattr__(name, value)
-
-
-def cached_state_key(cls):
-    """`cls` (a Callback subclass) whose `state_key` is computed once: its checkpointed state is
-    stored under the same key as before (it only caches the value)."""
-
-    class Cached(cls):
-        @property
-        def state_key(self) -> str:
-            key = self.__dict__.get("_cached_state_key")
-            if key is None:
-                key = self.__dict__["_cached_state_key"] = super().state_key
-            return key
-
-    # the key starts with the class's qualified name (ModelCheckpoint{...}): keep it, so checkpoints
-    # written before, and by Lightning's own class, resume into this one
-    Cached.__name__, Cached.__qualname__ = cls.__name__, cls.__qualname__
-    return Cached
