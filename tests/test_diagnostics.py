@@ -119,3 +119,13 @@ def test_dropconnect_layers_show_their_stored_weights_to_the_diagnostics(make_cf
     for layer in ("layer_01", "layer_02", "layer_03"):
         assert record[f"z_diag/grad_norm/{layer}"] > 0
         assert 0 < record[f"z_diag/update_ratio/{layer}"] < 0.1  # one AdamW step, not two different masks
+
+
+def test_histograms_are_written_by_rank_zero_only():
+    """Under DDP, ranks above 0 hold Lightning's stand-in experiment, whose every call returns None:
+    writing their histograms must be a no-op there, not a crash of the rank (and of the run)."""
+    from lightning.fabric.loggers.logger import _DummyExperiment
+
+    from ablation_lab.diagnostics.callback import write_histograms
+
+    write_histograms(_DummyExperiment(), {"z_diag/act_hist/layer_01": torch.randn(100)}, step=0)

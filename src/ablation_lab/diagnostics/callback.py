@@ -37,10 +37,12 @@ def histogram_value(tag: str, values: torch.Tensor, bins: int = 64) -> list:
 
 def write_histograms(writer, hists: dict[str, torch.Tensor], step: int) -> None:
     """All of a step's histograms as one event (one per histogram queued ~0.25 ms each on the
-    writer's thread)."""
-    values = [v for tag, t in hists.items() for v in histogram_value(tag, t)]
+    writer's thread). `writer`: rank 0's SummaryWriter; Lightning's stand-in on other ranks
+    answers every call with None, so nothing is written there."""
+    file_writer = writer._get_file_writer()
+    values = [v for tag, t in hists.items() for v in histogram_value(tag, t)] if file_writer else []
     if values:
-        writer._get_file_writer().add_summary(Summary(value=values), step)
+        file_writer.add_summary(Summary(value=values), step)
 
 
 class Diagnostics(L.Callback):
@@ -114,7 +116,7 @@ class Diagnostics(L.Callback):
             self.step0 = dict(scalars)
         for logger in trainer.loggers:
             logger.log_metrics(scalars, step=step)
-            if self.histograms and isinstance(logger, TensorBoardLogger):
+            if self.histograms and isinstance(logger, TensorBoardLogger) and trainer.is_global_zero:
                 write_histograms(logger.experiment, hists, step)
 
     def metrics_json(self) -> dict:
