@@ -190,6 +190,16 @@ BAD_TRAIN = [
     (["hydra.sweep.dir={tmp}/README.md"], "is a file, not a folder"),
     (["hydra.run.dir={tmp}"], "holds files that ablation-lab did not write"),
     (["hydra.sweep.dir={tmp}"], "holds files that ablation-lab did not write"),
+    # the run folder is Hydra's: paths.output_dir resolving anywhere else would split a run in two
+    (["paths.output_dir={tmp}/elsewhere"], "paths.output_dir='{tmp}/elsewhere' is not the run's folder"),
+    (["paths.output_dir=${paths.log_dir}"], "paths.output_dir='${paths.log_dir}' is not the run's folder"),
+    (["paths.output_dir=${hydra:run.dir}/x"], "is not the run's folder"),
+    (["paths.output_dir=${hydra:runtime.cwd}"], "is not the run's folder"),
+    (
+        ["paths.data_dir=${hydra:runtime.output_dir}/c", "paths.output_dir=${paths.data_dir}"],
+        "is not the run's folder",
+    ),
+    (["-m", "paths.output_dir=${hydra:runtime.output_dir},{tmp}/b"], "is not the run's folder"),
     # Hydra's grammar, in words
     (["model.width=[1,"], "cannot read the override 'model.width=[1,'"),
     (["=3"], "it names no key"),
@@ -221,8 +231,21 @@ def test_bad_train_input_is_refused_in_one_line(bad_dir, args, message):
     with pytest.raises(ConfigError) as refused:
         preflight(CONF_DIR, "train", _args(args, bad_dir), TRAIN)
     line = str(refused.value)
-    assert message in line and "\n" not in line
+    assert message.replace("{tmp}", str(bad_dir)) in line and "\n" not in line
     assert not (bad_dir / "PAYLOAD_RAN").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["paths.output_dir=${hydra:runtime.output_dir}"],
+        ["hydra.run.dir={tmp}/new", "paths.output_dir=${hydra:runtime.output_dir}"],
+    ],
+)
+def test_a_run_folder_resolving_to_hydras_is_accepted(bad_dir, args):
+    jobs = preflight(CONF_DIR, "train", _args(args, bad_dir), TRAIN)
+    assert len(jobs) == 1
 
 
 def test_the_table_holds_sixty_bad_inputs():
@@ -295,6 +318,7 @@ def _tree(folder: Path) -> dict[str, float]:
             ["+hydra.callbacks.x._target_=os.system", "+hydra.callbacks.x.command='touch {tmp}/PAYLOAD_RAN'"],
         ),
         ("ablation-train", ["init=pretrained", "init.path={tmp}/evil.ckpt"]),
+        ("ablation-train", ["paths.output_dir={tmp}/logs/runs/2020-01-01_00-00-00_defaults"]),
         ("ablation-train", ["--experimental-rerun", "{tmp}/evil.ckpt"]),
         ("ablation-eval", ["ckpt_path={tmp}/evil.ckpt"]),
         ("ablation-eval", []),

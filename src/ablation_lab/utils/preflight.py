@@ -9,6 +9,7 @@ Sweeps scale: jobs that differ only in a seed share one check (each seed value i
 value), so `seed=range(0,1000)` costs one composition per cell, not per job.
 """
 
+import copy
 import importlib
 import itertools
 import os
@@ -25,7 +26,7 @@ from hydra.core.object_type import ObjectType
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from ablation_lab.config.schema import knob
@@ -202,6 +203,33 @@ def _check_folders(cfg: DictConfig, overrides) -> None:
                 check_output_folder(key, str(value), "run" if key == "hydra.run.dir" else "sweep")
 
 
+_HYDRAS_FOLDER = "/<hydra's run folder>"
+
+
+def _check_run_folder(cfg: DictConfig) -> None:
+    """paths.output_dir must resolve to Hydra's run folder: Hydra creates, checks (utils/folders.py)
+    and resumes that one folder and keeps train.log and .hydra/ there; any other value would split
+    a run in two (and named a folder that does not exist yet, the run crashed writing metrics.json)."""
+    if "paths" not in cfg or "output_dir" not in cfg.paths:
+        return
+    probe = copy.deepcopy(cfg)
+    OmegaConf.set_readonly(probe.hydra, False)
+    with open_dict(probe):
+        probe.hydra.runtime.output_dir = _HYDRAS_FOLDER
+    with _as_hydra_config(probe):
+        try:
+            resolved = str(probe.paths.output_dir)
+        except OmegaConfBaseException:
+            resolved = None
+    if resolved != _HYDRAS_FOLDER:
+        value = OmegaConf.to_container(cfg.paths, resolve=False)["output_dir"]
+        raise ConfigError(
+            f"paths.output_dir='{value}' is not the run's folder: Hydra makes that one, so set "
+            "hydra.run.dir=<folder> (a sweep: hydra.sweep.dir=<folder>) and leave paths.output_dir "
+            "as ${hydra:runtime.output_dir}"
+        )
+
+
 # Groups and entries a command line may delete (~key): the rest are needed by every run.
 DELETABLE = ("callbacks.", "logger.", "hydra.callbacks.", "tags", "experiment", "hparams_search", "debug")
 
@@ -282,6 +310,7 @@ def preflight(
             validate(cfg)
             with _as_hydra_config(cfg):  # again, with ${hydra:...} resolving as in the run
                 check_safety(cfg)
+            _check_run_folder(cfg)
         check_plugins(jobs[0])
         _check_folders(jobs[0], overrides)
         module, _, function = deep_check.partition(":")
