@@ -17,6 +17,7 @@ from ablation_lab.sweep.launching import resume_overrides, sweep_overrides
 from ablation_lab.utils import run_record
 from ablation_lab.utils.argv import split
 from ablation_lab.utils.atomic import atomic_hydra_files
+from ablation_lab.utils.compose_once import hand_over
 from ablation_lab.utils.preflight import check_only_safety, preflight
 from ablation_lab.utils.progress_env import SWEEP_JOBS, SWEEP_START
 from ablation_lab.utils.resolvers import register_resolvers
@@ -55,10 +56,12 @@ def refuse(tool: str, err: Exception) -> None:
     sys.exit(EXIT_REFUSED)
 
 
-def _command_line(tool: str, config_name: str, deep_check: str, argv: list[str]) -> tuple[list[str], bool]:
+def _command_line(
+    tool: str, config_name: str, deep_check: str, argv: list[str], task_name: str = "train"
+) -> tuple[list[str], bool]:
     """The checked command line Hydra runs: every override of `argv` (wherever it stands) checked,
     in the order typed, after the flags, plus the overrides the launching process adds; and
-    whether it only prints (--help, --cfg, --info, completion)."""
+    whether it only prints (--help, --cfg, --info, completion). `task_name`: Hydra's job name."""
     line = split(argv)
     if line.get("experimental_rerun"):
         why = "--experimental-rerun loads a pickle, which can run code"
@@ -79,7 +82,9 @@ def _command_line(tool: str, config_name: str, deep_check: str, argv: list[str])
             )
         path = _unquoted(resume[-1].partition("=")[2])
         overrides = quote_paths(resume_overrides(path, [o for o in overrides if o not in resume]))
-    jobs = preflight(conf_dir, name, overrides, deep_check, config_dir=config_dir)
+    jobs = preflight(conf_dir, name, overrides, deep_check, config_dir, task_name)
+    if jobs.as_composed is not None and not line.get("multirun"):
+        hand_over(name, overrides, jobs.as_composed)  # Hydra's run does not compose it again
     if line.get("multirun"):
         overrides += quote_paths(sweep_overrides(overrides, jobs[0], jobs.overrides))
         print_config_tree(jobs[0])  # once for the sweep: its jobs print one line each
@@ -108,7 +113,8 @@ def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
     schema_note = r"\s*'[^']+' is validated against ConfigStore schema with the same name"
     warnings.filterwarnings("ignore", message=schema_note)
     try:
-        sys.argv[1:], prints_only = _command_line(tool, config_name, deep_check, sys.argv[1:])
+        task_name = module.rpartition(".")[2]  # Hydra names a task after its module
+        sys.argv[1:], prints_only = _command_line(tool, config_name, deep_check, sys.argv[1:], task_name)
     except ConfigError as err:
         refuse(tool, err)
     if prints_only:  # Hydra prints help, a config or completions: no need to import torch

@@ -41,9 +41,11 @@ NEUTRAL_KEYS = ("seed",)
 
 
 class Jobs(list):
-    """The distinct composed configs of a command line, with the override list of every job."""
+    """The distinct composed configs of a command line, with the override list of every job; for
+    one job composed from the command line as typed, its config as composed, before any check."""
 
     overrides: list[list[str]]
+    as_composed: DictConfig | None = None
 
 
 @contextmanager
@@ -291,20 +293,24 @@ def preflight(
     args: list[str],
     deep_check: str = "ablation_lab.build:check_config",
     config_dir: str | None = None,
+    task_name: str = "train",
 ) -> Jobs:
     """Raise ConfigError (one line) if any job of `args` (overrides) names a bad option or value;
     else the distinct composed jobs (Hydra's section included), with every job's overrides.
-    `deep_check` ("module:function") is the tool's torch-side check of one composed job."""
+    `deep_check` ("module:function") is the tool's torch-side check of one composed job;
+    `task_name` Hydra's name of the tool's task (`hydra.job.name`), its module's last part."""
     overrides = _parse(args)
     for o in overrides:
         _check_deletion(o)
-    with hydra_context(conf_dir, config_dir):
+    with hydra_context(conf_dir, config_dir, task_name):
         for o in overrides:
             _check_group_values(o)
         every = sweep_jobs(config_name, args)
         distinct, neutral = _distinct(every)
         jobs = Jobs(_compose(config_name, job) for job in distinct)
         jobs.overrides = every
+        if every == [list(args)]:  # utils/compose_once.py: Hydra's run takes this one over
+            jobs.as_composed = copy.deepcopy(jobs[0])
         _check_neutral(neutral)
         for cfg in jobs:
             validate(cfg)
