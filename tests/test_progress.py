@@ -7,6 +7,7 @@ import time
 import lightning as L
 
 from ablation_lab.build import build_datamodule, build_module
+from ablation_lab.utils import progress
 from ablation_lab.utils.progress import ProgressLine
 
 
@@ -43,6 +44,14 @@ def test_a_sweep_job_prints_its_cell_epoch_step_accuracy_and_eta_in_a_pipe(make_
     assert lines[-1].startswith("cell 2 of 4  epoch 2/2  step 6  val/acc 0.")
     assert all("cell ETA" in ln and "sweep ETA" in ln for ln in lines[1:])
     assert "\r" not in stream.getvalue() and len(lines) == 3
+
+
+def test_the_first_step_is_shown_on_a_machine_booted_seconds_ago(make_cfg, monkeypatch):
+    booted = time.monotonic() - 5  # the clock reads 5 s since boot, far less than every_s
+    monkeypatch.setattr(progress, "_clock", lambda: time.monotonic() - booted)
+    stream = io.StringIO()
+    _fit(make_cfg, ProgressLine(job=0, every_s=30, stream=stream))
+    assert stream.getvalue().splitlines()[0].startswith("cell 1  epoch 1/2  step 1")
 
 
 def test_on_a_terminal_the_line_updates_in_place(make_cfg):

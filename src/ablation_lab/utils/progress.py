@@ -12,6 +12,8 @@ from lightning.pytorch.callbacks import Callback
 
 from ablation_lab.utils.progress_env import SWEEP_JOBS, SWEEP_START
 
+_clock = time.monotonic  # seconds since the machine booted (a test sets the boot back)
+
 
 def _duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
@@ -34,13 +36,13 @@ class ProgressLine(Callback):
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self.jobs = int(os.environ.get(SWEEP_JOBS, "0") or 0)
         self.sweep_start = float(os.environ.get(SWEEP_START, "0") or 0)
-        self._shown = 0.0
+        self._shown: float | None = None  # monotonic time of the last line; None: print the first step
         self._start = 0.0
         self._first_step = 0
         self._job_started = time.time()
 
     def on_train_start(self, trainer, pl_module) -> None:
-        self._start = time.monotonic()
+        self._start = _clock()
         self._job_started = time.time()
         self._first_step = trainer.global_step
         if trainer.current_epoch > 0 and trainer.is_global_zero:
@@ -51,7 +53,7 @@ class ProgressLine(Callback):
         total = trainer.estimated_stepping_batches
         if done <= 0 or not total or total == float("inf"):
             return None
-        return (time.monotonic() - self._start) / done * max(0, total - trainer.global_step)
+        return (_clock() - self._start) / done * max(0, total - trainer.global_step)
 
     def _line(self, trainer) -> str:
         parts = []
@@ -82,14 +84,15 @@ class ProgressLine(Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if self.every_s is None:
             return
-        now = time.monotonic()
-        if now - self._shown >= (0.25 if self.live else self.every_s) and trainer.is_global_zero:
+        now = _clock()
+        due = self._shown is None or now - self._shown >= (0.25 if self.live else self.every_s)
+        if due and trainer.is_global_zero:
             self._shown = now
             self._print(self._line(trainer))
 
     def on_validation_epoch_end(self, trainer, pl_module) -> None:
         if self.every_s is not None and not trainer.sanity_checking and trainer.is_global_zero:
-            self._shown = time.monotonic()
+            self._shown = _clock()
             self._print(
                 self._line(trainer), end=self.live and trainer.current_epoch + 1 >= trainer.max_epochs
             )
