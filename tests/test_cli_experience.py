@@ -10,6 +10,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from ablation_lab.sweep import threads
 from ablation_lab.sweep.threads import busy_cores, cores, resolve_threads
 from ablation_lab.train import train
 
@@ -140,3 +141,32 @@ def test_threads_follow_the_knob_and_the_launchers_share():
     n, why = resolve_threads("auto", None)
     assert 1 <= n <= cores() and "busy with other work" in why
     assert 0.0 <= busy_cores() <= cores() + 0.5
+
+
+def _fake_machine(monkeypatch, samples):
+    """threads.py reads (monotonic s, all ticks, idle ticks, own ticks) from `samples`, in turn;
+    returns the sleeps it asked for."""
+    feed, slept = list(samples), []
+    monkeypatch.setattr(threads, "_sample", lambda: feed.pop(0))
+    monkeypatch.setattr(threads, "_now", lambda: feed[0][0])  # the time of the next sample
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    monkeypatch.setattr(threads, "cores", lambda: 4)
+    return slept
+
+
+def test_busy_cores_leave_out_this_process_and_need_no_wait_after_start_up(monkeypatch):
+    # 4 cores, 3 s of start-up = 1200 ticks: 500 idle, 600 of them ours (the checks, imports)
+    slept = _fake_machine(monkeypatch, [(10.0, 0, 0, 0), (13.0, 1200, 500, 600)])
+    threads.open_window()
+    assert threads.busy_cores() == pytest.approx(4 * 100 / 1200)  # others: 1200 - 500 - 600 ticks
+    assert slept == [] and threads._WINDOW == []  # read once: the window is closed
+
+
+def test_busy_cores_wait_out_a_short_window_and_never_go_negative(monkeypatch):
+    slept = _fake_machine(
+        monkeypatch, [(10.0, 0, 0, 0), (10.02, 40, 0, 60), (5.0, 0, 0, 0), (5.0, 40, 40, 0)]
+    )
+    threads.open_window()
+    assert threads.busy_cores() == 0.0  # our own ticks exceed the busy ones (rounding): none busy
+    assert slept == [pytest.approx(0.08)]  # the rest of 0.1 s
+    assert threads.busy_cores() == 0.0 and slept[-1] == pytest.approx(0.1)  # no window: 0.1 s

@@ -1,19 +1,51 @@
 """How many torch threads a run uses, and which GPU. `threads: auto` takes the cores that nobody is
-using right now (measured over 0.1 s, not the lagging load average) for a run alone, or its share
-of the cores when a parallel launcher runs several jobs at once. Under contention, torch's default
-(one thread per core) can make a small model several times slower."""
+using right now for a run alone, or its share of the cores when a parallel launcher runs several jobs
+at once. Under contention, torch's default (one thread per core) can make a small model several
+times slower.
+
+"Right now" is measured from /proc/stat over the run's own start-up (the CLI opens the window before
+its checks: utils/cli.py), less this process's own CPU time, so it costs no wait; without an open
+window (or one shorter than 0.1 s) it waits out 0.1 s. Not the load average, which lags by minutes."""
 
 import os
 import time
 
 from omegaconf import DictConfig
 
+MIN_WINDOW_S = 0.1
+
 
 def _cpu_times() -> tuple[float, float]:
+    """(all CPU ticks, idle ticks) of the machine since boot."""
     with open("/proc/stat") as f:
         fields = [float(x) for x in f.readline().split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
     return sum(fields), idle
+
+
+def _own_ticks() -> float:
+    """This process's CPU time (all its threads), in /proc/stat's ticks."""
+    t = os.times()
+    return (t.user + t.system) * os.sysconf("SC_CLK_TCK")
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _sample() -> tuple[float, float, float, float]:
+    return (_now(), *_cpu_times(), _own_ticks())
+
+
+_WINDOW: list[tuple[float, float, float, float]] = []  # the open window's first sample
+
+
+def open_window() -> None:
+    """Start counting the busy cores now (the CLI, at start): apply_threads then reads the window."""
+    try:
+        _WINDOW[:] = [_sample()]
+    except OSError:
+        _WINDOW.clear()
 
 
 def cores() -> int:
@@ -21,16 +53,26 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def busy_cores(interval: float = 0.1) -> float:
-    """Cores busy with other work right now (Linux /proc/stat; the load average elsewhere)."""
+def busy_cores(interval: float = MIN_WINDOW_S) -> float:
+    """Cores busy with other processes' work (Linux /proc/stat; the load average elsewhere), over
+    the open window, else over `interval` seconds from now; the window closes."""
     try:
-        total0, idle0 = _cpu_times()
-        time.sleep(interval)
-        total1, idle1 = _cpu_times()
+        start = _WINDOW.pop() if _WINDOW else _sample()
+        wait = interval - (_now() - start[0])
+        if wait > 0:
+            time.sleep(wait)
+        end = _sample()
     except OSError:
         return min(float(cores()), os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0.0
-    busy_fraction = 1 - (idle1 - idle0) / max(total1 - total0, 1e-9)
-    return cores() * busy_fraction  # on this process's share of the machine
+    return cores() * busy_fraction(start, end)
+
+
+def busy_fraction(start: tuple[float, ...], end: tuple[float, ...]) -> float:
+    """The share of all CPU time between two samples spent on other processes' work."""
+    (_, total0, idle0, own0), (_, total1, idle1, own1) = start, end
+    total = max(total1 - total0, 1e-9)
+    others = (total - (idle1 - idle0)) - (own1 - own0)
+    return min(1.0, max(0.0, others / total))
 
 
 def concurrent_jobs(launcher: DictConfig | None) -> tuple[int | None, int | None]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ablation_lab.errors import EXIT_FAILED, EXIT_REFUSED, ConfigError
 from ablation_lab.sweep.launching import resume_overrides, sweep_overrides
+from ablation_lab.sweep.threads import open_window
 from ablation_lab.utils import run_record
 from ablation_lab.utils.argv import split
 from ablation_lab.utils.atomic import atomic_hydra_files
@@ -106,6 +107,7 @@ def _main_config_dir(config_path: str | None) -> Path:
 def launch(tool: str, config_name: str, module: str, deep_check: str) -> None:
     """Check every job of the command line (preflight, `deep_check` its torch-side stage), then run
     `module`'s Hydra main; exit 1 if a run of it failed."""
+    open_window()  # threads=auto counts the cores others keep busy over our start-up, no extra wait
     register_resolvers()
     if hasattr(signal, "SIGPIPE"):  # `ablation-train --help | head` ends quietly, as other tools do
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
