@@ -183,6 +183,9 @@ BAD_TRAIN = [
     (["regularization=batchnorm", "data.batch_size=1"], "data.batch_size=1 with batch norm"),
     (["model=resnet", "model.depth=8", "data.batch_size=1"], "data.batch_size=1 with batch norm"),
     (["trainer.accelerator=cpu", "trainer.devices=4096"], "trainer.devices=4096 but this machine has"),
+    (["trainer.precision=16-true"], "16-true with AdamW's eps=1e-08: below float16's smallest normal"),
+    (["trainer.precision=16-true", "+optim.optimizer.eps=1e-7"], "AdamW's eps=1e-07: below float16's"),
+    (["-m", "trainer.precision=32-true,16-true"], "16-true with AdamW's eps=1e-08"),
     (["paths.log_dir=/proc/x"], "paths.log_dir='/proc/x' is under /proc"),
     (["hydra.run.dir=/proc/self/y"], "is under /proc"),
     (["paths.log_dir=" + "a" * 5000], "is too long"),
@@ -241,9 +244,12 @@ def test_bad_train_input_is_refused_in_one_line(bad_dir, args, message):
         [],
         ["paths.output_dir=${hydra:runtime.output_dir}"],
         ["hydra.run.dir={tmp}/new", "paths.output_dir=${hydra:runtime.output_dir}"],
+        ["trainer.precision=16-true", "optim=sgd"],  # SGD has no eps
+        ["trainer.precision=16-true", "+optim.optimizer.eps=1e-4"],
+        ["trainer.precision=bf16-true"],  # bfloat16 holds 1e-08
     ],
 )
-def test_a_run_folder_resolving_to_hydras_is_accepted(bad_dir, args):
+def test_good_neighbours_of_refused_inputs_are_accepted(bad_dir, args):
     jobs = preflight(CONF_DIR, "train", _args(args, bad_dir), TRAIN)
     assert len(jobs) == 1
 

@@ -22,6 +22,7 @@ from ablation_lab.techniques.dropconnect import keep_last_only
 from ablation_lab.techniques.inits import apply_init
 from ablation_lab.techniques.regularizer_modules import PlainDropout
 from ablation_lab.techniques.regularizers import RegularizationPlan, build_regularization
+from ablation_lab.utils.devices import check_optimizer_precision
 
 
 def build_model(cfg: DictConfig, plan: RegularizationPlan | None = None) -> nn.Module:
@@ -139,6 +140,7 @@ def check_config(cfg: DictConfig) -> None:
             f"trainer.accelerator={accelerator} but torch sees no CUDA GPU here; use trainer=cpu"
         )
     _check_devices(cfg.trainer)
+    check_optimizer_precision(cfg)
     check_data(cfg.data)  # found, intact, real sizes fit the splits; last: an image folder is decoded once
 
 

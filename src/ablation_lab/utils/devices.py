@@ -8,12 +8,15 @@
   uses several devices itself.
 """
 
+import inspect
 import logging
 from datetime import timedelta
 
 import torch
+from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from ablation_lab.errors import ConfigError
 from ablation_lab.sweep.threads import job_gpu
 from ablation_lab.utils.hot_path import NoProfiler
 
@@ -41,6 +44,29 @@ def precision(cfg: DictConfig) -> str:
         log.info("precision: 16-mixed (this GPU has no bfloat16; bf16-mixed asked)")
         return "16-mixed"
     return asked
+
+
+def check_optimizer_precision(cfg: DictConfig) -> None:
+    """Refuse `16-true` with an optimizer whose `eps` float16 cannot hold: 16-true keeps the weights
+    and the optimizer's state in float16, where an eps below its smallest normal number (6.1e-05)
+    rounds to 0 or to a subnormal, and the first steps divide 0 by 0 or overflow (AdamW, default
+    config: NaN at eps=1e-08, inf at 1e-07, trains at 1e-04). 16-mixed and bf16 keep their range."""
+    optimizer = (cfg.get("optim") or {}).get("optimizer") or {}
+    if str(cfg.trainer.get("precision")) != "16-true" or "_target_" not in optimizer:
+        return
+    try:
+        default = inspect.signature(get_class(optimizer._target_)).parameters.get("eps")
+    except Exception:  # not a class: refused elsewhere (config/targets.py)
+        return
+    eps = optimizer.get("eps", default.default if default is not None else None)
+    tiny = torch.finfo(torch.float16).tiny
+    if isinstance(eps, int | float) and not isinstance(eps, bool) and eps < tiny:
+        name = optimizer._target_.rpartition(".")[2]
+        raise ConfigError(
+            f"trainer.precision=16-true with {name}'s eps={eps:g}: below float16's smallest normal number "
+            f"({tiny:.2g}), its updates become NaN or inf at once; use trainer.precision=16-mixed or "
+            "bf16-true, or set +optim.optimizer.eps=1e-4"
+        )
 
 
 def strategy(cfg: DictConfig, timeout_s: int):
