@@ -2,6 +2,8 @@
 profiles nothing unless asked, checkpoint state stays under Lightning's own keys, and the module's
 attributes register as nn.Module's do."""
 
+import ctypes
+import os
 import pickle
 
 import pytest
@@ -11,9 +13,10 @@ from torch import nn
 
 import ablation_lab.train as train_module
 from ablation_lab.train import train
+from ablation_lab.utils import hot_path
 from ablation_lab.utils.checkpoints import checkpoint_callbacks
 from ablation_lab.utils.devices import trainer_options
-from ablation_lab.utils.hot_path import NoProfiler
+from ablation_lab.utils.hot_path import NVML_CHECK, NoProfiler, drop_failing_nvml_probe
 
 
 class _Seen(Callback):
@@ -96,3 +99,33 @@ def test_the_runs_fused_optimizer_takes_the_for_loops_steps(make_cfg, optim):
         weights[fused] = {k: v.detach().clone() for k, v in module.net.state_dict().items()}
     for key, value in weights[True].items():
         torch.testing.assert_close(value, weights[False][key], rtol=1e-5, atol=1e-6, msg=key)
+
+
+def _nvml_loads() -> bool:
+    try:
+        ctypes.CDLL("libnvidia-ml.so.1")
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("loads", [True, False])
+def test_the_nvml_check_is_dropped_only_where_nvml_cannot_load(monkeypatch, loads):
+    def cdll(name):
+        if not loads:
+            raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setenv(NVML_CHECK, "1")
+    monkeypatch.setattr(hot_path.ctypes, "CDLL", cdll)
+    drop_failing_nvml_probe()
+    assert (os.environ.get(NVML_CHECK) == "1") == loads
+
+
+def test_a_run_leaves_no_failing_nvml_load_in_its_optimizer_steps(make_cfg, monkeypatch):
+    """Lightning's import sets the NVML check; after train() it stays only where NVML loads (a GPU
+    machine), so torch.cuda.is_available(), which AdamW calls every step, answers from CUDA."""
+    monkeypatch.setenv(NVML_CHECK, "1")
+    train(make_cfg("threads=1"))
+    assert (NVML_CHECK in os.environ) == _nvml_loads()
+    if not _nvml_loads():
+        assert torch.cuda.is_available() is False

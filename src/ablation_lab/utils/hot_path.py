@@ -11,6 +11,8 @@ With the lab's callbacks that is ~230 dispatch costs a step. `NoProfiler` (the t
 the last; utils/checkpoints.py's StepCheckpoint the second (its settings never change in a fit).
 """
 
+import ctypes
+import os
 from contextlib import nullcontext
 
 from lightning.pytorch.profilers import PassThroughProfiler
@@ -34,3 +36,20 @@ class FastFxName:
             object.__setattr__(self, name, value)
         else:
             super().__setattr__(name, value)
+
+
+NVML_CHECK = "PYTORCH_NVML_BASED_CUDA_CHECK"
+
+
+def drop_failing_nvml_probe() -> None:
+    """Lightning sets PYTORCH_NVML_BASED_CUDA_CHECK=1 on import, so that torch asks NVML, not CUDA,
+    whether a GPU exists (a fork stays CUDA-free). Without an NVIDIA driver NVML cannot load, and
+    torch tries to load it again on every check (~30 µs) before asking CUDA anyway. Adam and AdamW
+    check on every step, so on a machine without a driver each step paid a failing dlopen. There,
+    and only there, the variable is removed: the answer is the same, one C call."""
+    if os.environ.get(NVML_CHECK) != "1":
+        return
+    try:
+        ctypes.CDLL("libnvidia-ml.so.1")  # what torch loads (torch/cuda/__init__.py)
+    except OSError:
+        del os.environ[NVML_CHECK]
