@@ -28,7 +28,7 @@ def _fit(make_cfg, line: ProgressLine, epochs: int = 2, ckpt_path=None, tmp_path
         enable_progress_bar=False,
         enable_model_summary=False,
         callbacks=[line],
-        default_root_dir=tmp_path,
+        default_root_dir=tmp_path or cfg.paths.output_dir,  # never the working folder
     )
     trainer.fit(build_module(cfg, dm), datamodule=dm, ckpt_path=ckpt_path, weights_only=True)
     return trainer
