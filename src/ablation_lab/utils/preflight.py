@@ -26,7 +26,7 @@ from hydra.core.object_type import ObjectType
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, read_write
 from omegaconf.errors import OmegaConfBaseException
 
 from ablation_lab.config.schema import knob
@@ -211,18 +211,17 @@ _HYDRAS_FOLDER = "/<hydra's run folder>"
 def _check_run_folder(cfg: DictConfig) -> None:
     """paths.output_dir must resolve to Hydra's run folder: Hydra creates, checks (utils/folders.py)
     and resumes that one folder and keeps train.log and .hydra/ there; any other value would split
-    a run in two (and named a folder that does not exist yet, the run crashed writing metrics.json)."""
+    a run in two (and named a folder that does not exist yet, the run crashed writing metrics.json).
+    Called under _as_hydra_config(cfg), whose copy of the Hydra section gets a stand-in folder."""
     if "paths" not in cfg or "output_dir" not in cfg.paths:
         return
-    probe = copy.deepcopy(cfg)
-    OmegaConf.set_readonly(probe.hydra, False)
-    with open_dict(probe):
-        probe.hydra.runtime.output_dir = _HYDRAS_FOLDER
-    with _as_hydra_config(probe):
-        try:
-            resolved = str(probe.paths.output_dir)
-        except OmegaConfBaseException:
-            resolved = None
+    runtime = HydraConfig.get().runtime
+    with read_write(runtime):
+        runtime.output_dir = _HYDRAS_FOLDER
+    try:
+        resolved = str(cfg.paths.output_dir)
+    except OmegaConfBaseException:
+        resolved = None
     if resolved != _HYDRAS_FOLDER:
         value = OmegaConf.to_container(cfg.paths, resolve=False)["output_dir"]
         raise ConfigError(
@@ -316,7 +315,7 @@ def preflight(
             validate(cfg)
             with _as_hydra_config(cfg):  # again, with ${hydra:...} resolving as in the run
                 check_safety(cfg)
-            _check_run_folder(cfg)
+                _check_run_folder(cfg)
         check_plugins(jobs[0])
         _check_folders(jobs[0], overrides)
         module, _, function = deep_check.partition(":")
