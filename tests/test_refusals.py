@@ -186,6 +186,12 @@ BAD_TRAIN = [
     (["trainer.precision=16-true"], "16-true with AdamW's eps=1e-08: below float16's smallest normal"),
     (["trainer.precision=16-true", "+optim.optimizer.eps=1e-7"], "AdamW's eps=1e-07: below float16's"),
     (["-m", "trainer.precision=32-true,16-true"], "16-true with AdamW's eps=1e-08"),
+    # a class gets only the arguments it takes, and those it needs, before the run folder exists
+    (["optim.optimizer._target_=torch.optim.RMSprop"], "optim.optimizer.betas: RMSprop takes no argument"),
+    (["+optim.optimizer.momentumm=0.9", "optim=sgd"], "optim.optimizer.momentumm: SGD takes no argument"),
+    (["optim.scheduler._target_=torch.optim.lr_scheduler.StepLR"], "StepLR takes no argument 'T_max'"),
+    (["+callbacks.progress_bar.refresh=3"], "callbacks.progress_bar.refresh: TQDMProgressBar takes no"),
+    (["+callbacks.diagnostics.every=5"], "callbacks.diagnostics.every: Diagnostics takes no argument"),
     (["paths.log_dir=/proc/x"], "paths.log_dir='/proc/x' is under /proc"),
     (["hydra.run.dir=/proc/self/y"], "is under /proc"),
     (["paths.log_dir=" + "a" * 5000], "is too long"),
@@ -247,6 +253,8 @@ def test_bad_train_input_is_refused_in_one_line(bad_dir, args, message):
         ["trainer.precision=16-true", "optim=sgd"],  # SGD has no eps
         ["trainer.precision=16-true", "+optim.optimizer.eps=1e-4"],
         ["trainer.precision=bf16-true"],  # bfloat16 holds 1e-08
+        ["optim=sgd", "optim.optimizer.momentum=0.5"],
+        ["+callbacks.lr={_target_:lightning.pytorch.callbacks.LearningRateMonitor,logging_interval:epoch}"],
     ],
 )
 def test_good_neighbours_of_refused_inputs_are_accepted(bad_dir, args):

@@ -21,6 +21,7 @@ import re
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from ablation_lab.config.target_args import check_target_arguments
 from ablation_lab.errors import ConfigError
 
 # place (the dotted key of the node holding `_target_`, fnmatch pattern) → (packages the class may
@@ -180,3 +181,4 @@ def check_resolved_targets(cfg: DictConfig) -> None:
     Callers run check_targets first (validate's check_safety): the names as written."""
     for where, target in _walk(cfg, "", resolve=True):
         _check_class(where, target, *_check_name(where, target))
+    check_target_arguments(cfg)
