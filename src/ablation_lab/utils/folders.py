@@ -2,10 +2,14 @@
 folder must be a writable folder outside /proc, /sys and /dev, of a length the file system takes;
 an existing run or sweep folder given by hand must be empty or one the lab wrote (a run to resume,
 a sweep to resume, a DDP process re-entering its run), so no one's metrics.json, train.log or
-report.md is overwritten."""
+report.md is overwritten. paths.output_dir, where a run writes, is the folder Hydra makes."""
 
 import os
 from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf, read_write
+from omegaconf.errors import OmegaConfBaseException
 
 from ablation_lab.errors import ConfigError
 
@@ -51,4 +55,31 @@ def check_output_folder(key: str, value: str, kind: str) -> None:
         raise ConfigError(
             f"{key}='{value}' holds files that ablation-lab did not write; give a new or empty folder "
             f"(or the folder of a {kind} to resume)"
+        )
+
+
+_HYDRAS_FOLDER = "/<hydra's run folder>"
+
+
+def check_run_folder(cfg: DictConfig) -> None:
+    """paths.output_dir must resolve to Hydra's run folder: Hydra creates, checks (above)
+    and resumes that one folder and keeps train.log and .hydra/ there; any other value would split
+    a run in two (and named a folder that does not exist yet, the run crashed writing metrics.json).
+    Called with `cfg`'s Hydra section as HydraConfig (preflight's _as_hydra_config), whose copy
+    gets a stand-in folder."""
+    if "paths" not in cfg or "output_dir" not in cfg.paths:
+        return
+    runtime = HydraConfig.get().runtime
+    with read_write(runtime):
+        runtime.output_dir = _HYDRAS_FOLDER
+    try:
+        resolved = str(cfg.paths.output_dir)
+    except OmegaConfBaseException:
+        resolved = None
+    if resolved != _HYDRAS_FOLDER:
+        value = OmegaConf.to_container(cfg.paths, resolve=False)["output_dir"]
+        raise ConfigError(
+            f"paths.output_dir='{value}' is not the run's folder: Hydra makes that one, so set "
+            "hydra.run.dir=<folder> (a sweep: hydra.sweep.dir=<folder>) and leave paths.output_dir "
+            "as ${hydra:runtime.output_dir}"
         )

@@ -26,7 +26,7 @@ from hydra.core.object_type import ObjectType
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf, read_write
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from ablation_lab.config.schema import knob
@@ -34,7 +34,7 @@ from ablation_lab.config.targets import check_resolved_targets
 from ablation_lab.config.validate import check_safety, unknown_key, validate
 from ablation_lab.errors import ConfigError, check_choice
 from ablation_lab.sweep.launching import check_plugins
-from ablation_lab.utils.folders import check_folder, check_output_folder
+from ablation_lab.utils.folders import check_folder, check_output_folder, check_run_folder
 
 # Keys whose value changes no other check: every value is checked alone, jobs share one composition.
 NEUTRAL_KEYS = ("seed",)
@@ -205,32 +205,6 @@ def _check_folders(cfg: DictConfig, overrides) -> None:
                 check_output_folder(key, str(value), "run" if key == "hydra.run.dir" else "sweep")
 
 
-_HYDRAS_FOLDER = "/<hydra's run folder>"
-
-
-def _check_run_folder(cfg: DictConfig) -> None:
-    """paths.output_dir must resolve to Hydra's run folder: Hydra creates, checks (utils/folders.py)
-    and resumes that one folder and keeps train.log and .hydra/ there; any other value would split
-    a run in two (and named a folder that does not exist yet, the run crashed writing metrics.json).
-    Called under _as_hydra_config(cfg), whose copy of the Hydra section gets a stand-in folder."""
-    if "paths" not in cfg or "output_dir" not in cfg.paths:
-        return
-    runtime = HydraConfig.get().runtime
-    with read_write(runtime):
-        runtime.output_dir = _HYDRAS_FOLDER
-    try:
-        resolved = str(cfg.paths.output_dir)
-    except OmegaConfBaseException:
-        resolved = None
-    if resolved != _HYDRAS_FOLDER:
-        value = OmegaConf.to_container(cfg.paths, resolve=False)["output_dir"]
-        raise ConfigError(
-            f"paths.output_dir='{value}' is not the run's folder: Hydra makes that one, so set "
-            "hydra.run.dir=<folder> (a sweep: hydra.sweep.dir=<folder>) and leave paths.output_dir "
-            "as ${hydra:runtime.output_dir}"
-        )
-
-
 # Groups and entries a command line may delete (~key): the rest are needed by every run.
 DELETABLE = ("callbacks.", "logger.", "hydra.callbacks.", "tags", "experiment", "hparams_search", "debug")
 
@@ -315,7 +289,7 @@ def preflight(
             validate(cfg)
             with _as_hydra_config(cfg):  # again, with ${hydra:...} resolving as in the run
                 check_safety(cfg)
-                _check_run_folder(cfg)
+                check_run_folder(cfg)
         check_plugins(jobs[0])
         _check_folders(jobs[0], overrides)
         module, _, function = deep_check.partition(":")
