@@ -180,6 +180,10 @@ BAD_TRAIN = [
     (["~data"], "~data: data cannot be removed"),
     (["~trainer"], "~trainer: trainer cannot be removed"),
     (["~model.width"], "~model.width: model.width cannot be removed"),
+    (["~optim.optimizer.lr"], "~optim.optimizer.lr: optim.optimizer.lr cannot be removed"),
+    (["~optim.optimizer._target_"], "an entry keeps its _target_; remove the whole entry (~optim.optimizer)"),
+    (["~callbacks.diagnostics._target_"], "an entry keeps its _target_"),
+    (["~optim.scheduler._partial_"], "an entry keeps its _partial_"),
     (["regularization=batchnorm", "data.batch_size=1"], "data.batch_size=1 with batch norm"),
     (["model=resnet", "model.depth=8", "data.batch_size=1"], "data.batch_size=1 with batch norm"),
     (["trainer.accelerator=cpu", "trainer.devices=4096"], "trainer.devices=4096 but this machine has"),
@@ -187,7 +191,10 @@ BAD_TRAIN = [
     (["trainer.precision=16-true", "+optim.optimizer.eps=1e-7"], "AdamW's eps=1e-07: below float16's"),
     (["-m", "trainer.precision=32-true,16-true"], "16-true with AdamW's eps=1e-08"),
     # a class gets only the arguments it takes, and those it needs, before the run folder exists
-    (["optim.optimizer._target_=torch.optim.RMSprop"], "optim.optimizer.betas: RMSprop takes no argument"),
+    (
+        ["optim.optimizer._target_=torch.optim.RMSprop"],
+        "RMSprop takes no argument 'betas', 'fused' (it takes: lr, alpha, eps,",
+    ),
     (["+optim.optimizer.momentumm=0.9", "optim=sgd"], "optim.optimizer.momentumm: SGD takes no argument"),
     (["optim.scheduler._target_=torch.optim.lr_scheduler.StepLR"], "StepLR takes no argument 'T_max'"),
     (["+callbacks.progress_bar.refresh=3"], "callbacks.progress_bar.refresh: TQDMProgressBar takes no"),
@@ -254,6 +261,13 @@ def test_bad_train_input_is_refused_in_one_line(bad_dir, args, message):
         ["trainer.precision=16-true", "+optim.optimizer.eps=1e-4"],
         ["trainer.precision=bf16-true"],  # bfloat16 holds 1e-08
         ["optim=sgd", "optim.optimizer.momentum=0.5"],
+        ["optim.optimizer._target_=torch.optim.RMSprop", "~optim.optimizer.betas", "~optim.optimizer.fused"],
+        [
+            "optim.scheduler._target_=torch.optim.lr_scheduler.StepLR",
+            "~optim.scheduler.T_max",
+            "+optim.scheduler.step_size=5",
+        ],
+        ["~optim.scheduler"],
         ["+callbacks.lr={_target_:lightning.pytorch.callbacks.LearningRateMonitor,logging_interval:epoch}"],
     ],
 )

@@ -45,14 +45,13 @@ def check_target_arguments(cfg: DictConfig) -> None:
         named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)][supplied:]
         names = [p.name for p in named]
         given = [str(k) for k in node.keys() if k not in HYDRA_KEYS]
-        if not any(p.kind is p.VAR_KEYWORD for p in params):
-            for key in given:
-                if key not in names:
-                    raise ConfigError(
-                        f"{where}.{key}: {cls.__name__} takes no argument '{key}' (it takes: "
-                        f"{', '.join(names)}); a class with other arguments needs its own config file "
-                        "(conf/<group>/<name>.yaml, or one under --config-dir)"
-                    )
+        unknown = [k for k in given if k not in names]
+        if unknown and not any(p.kind is p.VAR_KEYWORD for p in params):
+            raise ConfigError(
+                f"{where}.{unknown[0]}: {cls.__name__} takes no argument "
+                f"{', '.join(repr(k) for k in unknown)} (it takes: {', '.join(names)}); remove "
+                f"{'it' if len(unknown) == 1 else 'them'} with {' '.join(f'~{where}.{k}' for k in unknown)}"
+            )
         if "_args_" not in node:
             for p in named:
                 if p.default is p.empty and p.name not in given:
