@@ -29,6 +29,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from ablation_lab.config.deletions import check_deletion
 from ablation_lab.config.schema import knob
 from ablation_lab.config.targets import check_resolved_targets
 from ablation_lab.config.validate import check_safety, unknown_key, validate
@@ -205,40 +206,6 @@ def _check_folders(cfg: DictConfig, overrides) -> None:
                 check_output_folder(key, str(value), "run" if key == "hydra.run.dir" else "sweep")
 
 
-# Groups and entries a command line may delete (~key): the rest are needed by every run. An
-# optimizer's or scheduler's argument may go, so that its class can be swapped on the command line
-# (optim.optimizer._target_=torch.optim.RMSprop ~optim.optimizer.betas): what remains is checked
-# against the class (config/target_args.py). A class's `_target_` or `_partial_` never goes alone.
-DELETABLE = (
-    "callbacks.",
-    "logger.",
-    "hydra.callbacks.",
-    "tags",
-    "experiment",
-    "hparams_search",
-    "debug",
-    "optim.optimizer.",
-    "optim.scheduler",  # the whole scheduler too: a constant learning rate
-)
-CLASS_KEYS = ("_target_", "_partial_")
-READ_BY_EVERY_RUN = ("optim.optimizer.lr",)  # the HPARAMS row (utils/choices.py)
-
-
-def _check_deletion(override) -> None:
-    key = override.key_or_group
-    if not override.is_delete():
-        return
-    entry, _, last = key.rpartition(".")
-    if last in CLASS_KEYS:
-        raise ConfigError(f"~{key}: an entry keeps its {last}; remove the whole entry (~{entry}) or set it")
-    if key in READ_BY_EVERY_RUN or not (key in ("callbacks", "logger") or key.startswith(DELETABLE)):
-        raise ConfigError(
-            f"~{key}: {key} cannot be removed, every run needs it; set it instead ({key}=<value>); "
-            "what may be removed: an entry of callbacks or logger (e.g. ~callbacks.diagnostics), "
-            "the scheduler, an argument of the optimizer or scheduler (e.g. ~optim.optimizer.betas)"
-        )
-
-
 def _distinct(jobs: list[list[str]]) -> tuple[list[list[str]], dict[str, set[str]]]:
     """One representative per job up to its neutral keys, and every value each neutral key takes."""
     seen: dict[tuple, list[str]] = {}
@@ -295,7 +262,7 @@ def preflight(
     `task_name` Hydra's name of the tool's task (`hydra.job.name`), its module's last part."""
     overrides = _parse(args)
     for o in overrides:
-        _check_deletion(o)
+        check_deletion(o)
     with hydra_context(conf_dir, config_dir, task_name):
         for o in overrides:
             _check_group_values(o)
