@@ -49,6 +49,7 @@ from ablation_lab.data.sources import Split
 from ablation_lab.train import CONF_DIR
 from ablation_lab.utils.checkpoints import SafeCheckpointIO
 from ablation_lab.utils.devices import trainer_options
+from ablation_lab.utils.hook_dispatch import install as skip_empty_hooks
 from ablation_lab.utils.hot_path import drop_failing_nvml_probe
 
 CASES = {
@@ -272,8 +273,10 @@ def main() -> None:
 def run(args) -> list[str]:
     """The table's lines for `args` (also called by scripts/gpu_check.py)."""
     warnings.filterwarnings("ignore")  # a clean table: Lightning's tips and warnings are not results
-    # as a run does (train.py), and as a process without Lightning is: no failing NVML load per step
+    # as a run does (train.py), and as a process without Lightning is: no failing NVML load per step,
+    # no call to an empty hook
     drop_failing_nvml_probe()
+    skip_empty_hooks()
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.ERROR)
     device = torch.device(args.device)

@@ -27,6 +27,7 @@ from ablation_lab.utils.choices import hparams_row, override_values
 from ablation_lab.utils.cli import CONF_DIR
 from ablation_lab.utils.ddp import ddp_processes, in_sweep
 from ablation_lab.utils.devices import trainer_options
+from ablation_lab.utils.hook_dispatch import install as skip_empty_hooks
 from ablation_lab.utils.hot_path import drop_failing_nvml_probe
 from ablation_lab.utils.run_files import print_config_tree
 from ablation_lab.utils.run_record import Diverged, multirun
@@ -49,6 +50,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics.json, by rank 0: utils/rank_zero.py)."""
     validate(cfg, resolve_targets=True)  # also when called from Python, not only through the CLI
     drop_failing_nvml_probe()  # a CPU-only machine: no failing NVML load in every optimizer step
+    skip_empty_hooks()  # Lightning calls every callback's empty hooks on every step
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     dm = build_datamodule(cfg)
     module = build_module(cfg, dm)

@@ -26,12 +26,11 @@ class EpochSums:
     def update(self, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
         """`loss`: the step's mean loss; `labels`: class indices (argmax of soft targets)."""
         n = len(labels)
-        loss_sum = loss.detach().float() * n
         correct = (logits.detach().argmax(-1) == labels).sum()
         if self.loss_sum is None:
-            self.loss_sum, self.correct = loss_sum, correct
-        else:
-            self.loss_sum.add_(loss_sum)
+            self.loss_sum, self.correct = loss.detach().float() * n, correct
+        else:  # float32 sums whatever the loss's dtype (bf16 steps)
+            self.loss_sum.add_(loss.detach(), alpha=n)
             self.correct.add_(correct)
         self.images += n
 
