@@ -82,6 +82,16 @@ def test_an_instance_attribute_hook_acts_though_its_class_hook_is_empty():
     assert acts(callback, "on_train_batch_end")
 
 
+def test_a_hook_given_a_body_after_its_first_dispatch_is_called(monkeypatch):
+    class Late(Callback):
+        pass
+
+    callback = Late()
+    assert not acts(callback, "on_train_batch_end")
+    monkeypatch.setattr(Late, "on_train_batch_end", _sets)
+    assert acts(callback, "on_train_batch_end")
+
+
 CALLBACK_HOOKS = sorted(n for n in vars(Callback) if n.startswith("on_") and n not in ("on_exception",))
 MODULE_HOOKS = sorted(n for n in vars(ModelHooks) if n.startswith("on_") and does_nothing(getattr(ModelHooks, n)))
 

@@ -23,7 +23,7 @@ from lightning.pytorch.trainer import call
 from ablation_lab.utils.hot_path import NoProfiler
 
 _EMPTY_BODY: dict[object, bool] = {}  # code object → its body does nothing
-_ACTS: dict[tuple[type, str], bool] = {}  # (class, hook) → the class's hook has a body
+_EMPTY_HOOK: dict[object, bool] = {}  # a class's hook (the function itself) → its body does nothing
 _log = logging.getLogger(call.__name__)
 
 
@@ -44,10 +44,15 @@ def acts(obj, hook_name: str) -> bool:
     instance carries its own (an attribute set on it)."""
     if hook_name in getattr(obj, "__dict__", ()):
         return True
-    key = (type(obj), hook_name)
-    if key not in _ACTS:
-        _ACTS[key] = not does_nothing(getattr(type(obj), hook_name, None))
-    return _ACTS[key]
+    # looked up on every call, not cached per class: a hook replaced on the class later still counts
+    fn = getattr(type(obj), hook_name, None)
+    try:
+        empty = _EMPTY_HOOK[fn]
+    except KeyError:
+        empty = _EMPTY_HOOK[fn] = does_nothing(fn)
+    except TypeError:  # not hashable
+        empty = does_nothing(fn)
+    return not empty
 
 
 def _quiet(trainer) -> bool:
