@@ -1,10 +1,10 @@
 """Lightning's hook dispatch without the calls that do nothing.
 
 On every training step Lightning calls six callback hooks on every callback, and a module hook
-after each (lightning/pytorch/trainer/call.py). With the lab's eight callbacks that is ~50 calls a
-step, nearly all of them to a base class's empty method, and each costs a profiler context, a
-`state_key` f-string, `trainer.lightning_module` and a bound method (~1.5 µs): ~0.08 ms a step, a
-twentieth of an MLP's whole step on a CPU.
+after each (lightning/pytorch/trainer/call.py). With the lab's callbacks that is ~50 calls a step,
+nearly all of them to a base class's empty method, each with a profiler context, a `state_key`
+f-string, `trainer.lightning_module` and a bound method. Skipping them: 0.03–0.04 ms a step
+(paired, 1 thread: 0.489 → 0.452 ms added to a 0.6 ms MLP step), the lab's loop 7% cheaper.
 
 `install()` wraps the two dispatchers so that, for a trainer whose profiler is `NoProfiler` (no
 profiler chosen: nothing records the calls), a hook whose body is empty is not called. Everything
