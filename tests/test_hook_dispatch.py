@@ -93,7 +93,9 @@ def test_a_hook_given_a_body_after_its_first_dispatch_is_called(monkeypatch):
 
 
 CALLBACK_HOOKS = sorted(n for n in vars(Callback) if n.startswith("on_") and n not in ("on_exception",))
-MODULE_HOOKS = sorted(n for n in vars(ModelHooks) if n.startswith("on_") and does_nothing(getattr(ModelHooks, n)))
+MODULE_HOOKS = sorted(
+    n for n in vars(ModelHooks) if n.startswith("on_") and does_nothing(getattr(ModelHooks, n))
+)
 
 
 def _recording(names, log, tag):

@@ -129,3 +129,31 @@ def test_the_template_comparison_refuses_a_folder_without_the_template():
         timeout=60,
     )
     assert proc.returncode == 2 and "no src/train.py there" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_the_lightning_floor_script_gives_the_bare_and_the_labs_cost_per_step():
+    args = ["--cases", "tiny", "--steps", "32", "--warmup", "2", "--trials", "1", "--batch", "32"]
+    proc = subprocess.run(
+        [sys.executable, "scripts/lightning_floor.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line.split()[-5:] for line in proc.stdout.splitlines() if line.startswith("mlp")]
+    assert len(rows) == 1, proc.stdout
+    plain_ms, bare_ms, bare_ratio, lab_ms, lab_ratio = map(float, rows[0])
+    assert plain_ms > 0 and abs(bare_ms) < 1e3 and abs(lab_ms) < 1e3
+    assert 0.05 < bare_ratio < 20 and 0.05 < lab_ratio < 20
+
+
+def test_the_lightning_floor_script_refuses_an_unknown_case():
+    proc = subprocess.run(
+        [sys.executable, "scripts/lightning_floor.py", "--cases", "tiny,mpl"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "'mpl' is not a case; choose from tiny, mlp, cnn, resnet20" in proc.stderr.splitlines()[-1]

@@ -34,7 +34,8 @@ def does_nothing(fn) -> bool:
     if code is None:  # a builtin, a functools.partial, a callable object: assume it acts
         return False
     if code not in _EMPTY_BODY:
-        ops = [(i.opname, i.argval) for i in dis.get_instructions(code) if i.opname not in ("RESUME", "NOP", "CACHE")]
+        skip = ("RESUME", "NOP", "CACHE")
+        ops = [(i.opname, i.argval) for i in dis.get_instructions(code) if i.opname not in skip]
         _EMPTY_BODY[code] = ops in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])
     return _EMPTY_BODY[code]
 
@@ -111,7 +112,8 @@ def install() -> bool:
     for name, params in _EXPECTED.items():
         if list(inspect.signature(getattr(call, name)).parameters) != params:
             return False
-    for name, wrap in (("_call_callback_hooks", _callback_hooks), ("_call_lightning_module_hook", _module_hook)):
+    wrappers = (("_call_callback_hooks", _callback_hooks), ("_call_lightning_module_hook", _module_hook))
+    for name, wrap in wrappers:
         wrapped = wrap(getattr(call, name))
         wrapped._lab_skips_empty_hooks = True
         setattr(call, name, wrapped)
