@@ -13,6 +13,7 @@ The bare row is what any Lightning run pays; the lab row less the bare row is th
 import argparse
 import contextlib
 import io
+import logging
 import statistics
 import tempfile
 import warnings
@@ -87,7 +88,9 @@ def main() -> None:
     if args.steps < args.warmup + 2 * bench.WINDOW:
         parser.error(f"--steps {args.steps} holds no 2 timed windows; use ≥ warmup + {2 * bench.WINDOW}")
     torch.set_num_threads(args.threads)
-    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("ignore")  # a clean table: Lightning's tips and summaries are not results
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     drop_failing_nvml_probe()  # as a run does (train.py)
     skip_empty_hooks()
     device = torch.device("cpu")

@@ -141,7 +141,9 @@ def test_the_lightning_floor_script_gives_the_bare_and_the_labs_cost_per_step():
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = [line.split()[-5:] for line in proc.stdout.splitlines() if line.startswith("mlp")]
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    assert len(lines) == 3, lines  # the setting, the header and one row: nothing of Lightning's between
+    rows = [line.split()[-5:] for line in lines if line.startswith("mlp")]
     assert len(rows) == 1, proc.stdout
     plain_ms, bare_ms, bare_ratio, lab_ms, lab_ratio = map(float, rows[0])
     assert plain_ms > 0 and abs(bare_ms) < 1e3 and abs(lab_ms) < 1e3
