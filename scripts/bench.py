@@ -42,7 +42,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.callbacks import Callback
 from omegaconf import OmegaConf
 
-from ablation_lab.build import build_callbacks, build_module
+from ablation_lab.build import build_callbacks, build_module, without_lightning_defaults
 from ablation_lab.data.datamodule import TensorDataModule
 from ablation_lab.data.loader import BatchLoader
 from ablation_lab.data.sources import Split
@@ -199,7 +199,11 @@ def lightning(cfg, data: Split, steps: int, warmup: int, device: torch.device, o
             for k, v in cfg.trainer.items()
             if k not in ("_target_", "max_epochs", "accelerator", "precision", "devices", "strategy")
         },
-        **{**trainer_options(cfg, sweep=False, launcher=None), "precision": opts.precision},
+        **{
+            **trainer_options(cfg, sweep=False, launcher=None),
+            **without_lightning_defaults(cfg, callbacks),
+            "precision": opts.precision,
+        },
         accelerator=device.type,
         devices=1,
         max_steps=steps,

@@ -216,6 +216,14 @@ BAD_TRAIN = [
         "is not the run's folder",
     ),
     (["-m", "paths.output_dir=${hydra:runtime.output_dir},{tmp}/b"], "is not the run's folder"),
+    # Lightning's checkpoint switch against the lab's policy (Lightning failed inside the run)
+    (["+trainer.enable_checkpointing=false"], "trainer.enable_checkpointing=false with checkpoints=auto"),
+    (
+        ["+trainer.enable_checkpointing=False", "checkpoints=last"],
+        "trainer.enable_checkpointing=false with checkpoints=last: a run's checkpoints follow `checkpoints`",
+    ),
+    (["+trainer.enable_checkpointing=true", "checkpoints=none"], "set checkpoints=last (or auto, both"),
+    (["-m", "checkpoints=best,none", "+trainer.enable_checkpointing=true"], "with checkpoints=none"),
     # Hydra's grammar, in words
     (["model.width=[1,"], "cannot read the override 'model.width=[1,'"),
     (["=3"], "it names no key"),
@@ -269,6 +277,10 @@ def test_bad_train_input_is_refused_in_one_line(bad_dir, args, message):
         ],
         ["~optim.scheduler"],
         ["+callbacks.lr={_target_:lightning.pytorch.callbacks.LearningRateMonitor,logging_interval:epoch}"],
+        ["+trainer.enable_checkpointing=false", "checkpoints=none"],
+        ["+trainer.enable_checkpointing=true", "checkpoints=best"],
+        ["+trainer.enable_progress_bar=false"],
+        ["+trainer.enable_model_summary=false", "callbacks=none"],
     ],
 )
 def test_good_neighbours_of_refused_inputs_are_accepted(bad_dir, args):

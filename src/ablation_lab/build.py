@@ -188,18 +188,39 @@ def build_module(cfg: DictConfig, dm):
 
 
 def build_callbacks(cfg: DictConfig, plan: RegularizationPlan, sweep: bool, job: int | None = None) -> list:
-    """The Trainer callbacks of a run: the `callbacks` group (a sweep's job drops the progress bar),
+    """The Trainer callbacks of a run: the `callbacks` group (a sweep's job drops the progress bar,
+    as does trainer.enable_progress_bar=false; trainer.enable_model_summary=false drops the summary),
     the checkpoint policy's, early stopping when a regularizer asks for it, and the progress line
     (a sweep's job `job`: its one line; a single run: only its resume note)."""
-    from lightning.pytorch.callbacks import EarlyStopping, ProgressBar
+    from lightning.pytorch.callbacks import EarlyStopping, ModelSummary, ProgressBar
 
     from ablation_lab.utils.checkpoints import checkpoint_callbacks
     from ablation_lab.utils.progress import ProgressLine
 
+    switches = cfg.get("trainer") or {}
+    dropped = (ProgressBar,) if sweep or switches.get("enable_progress_bar") is False else ()
+    dropped += (ModelSummary,) if switches.get("enable_model_summary") is False else ()
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
-    callbacks = [c for c in callbacks if not (sweep and isinstance(c, ProgressBar))]
+    callbacks = [c for c in callbacks if not isinstance(c, dropped)]
     out = Path(cfg.paths.output_dir)
     callbacks += checkpoint_callbacks(cfg.get("checkpoints", "auto"), out / "checkpoints", sweep)
     callbacks += [EarlyStopping(**plan.early_stopping)] if plan.early_stopping else []
     callbacks.append(ProgressLine(job=job) if sweep else ProgressLine(every_s=None))
     return callbacks
+
+
+def without_lightning_defaults(cfg: DictConfig, callbacks: list) -> dict:
+    """Trainer switches that stop Lightning from adding its own callback of a kind the run has none
+    of: with callbacks.progress_bar=null, callbacks=none or checkpoints=none it would add a progress
+    bar redrawn every step, a model summary, or a ModelCheckpoint of its own naming. A switch given
+    in cfg.trainer (+trainer.enable_progress_bar=true: Lightning's default bar) is left as given."""
+    from lightning.pytorch.callbacks import ModelCheckpoint, ModelSummary, ProgressBar
+
+    kinds = {"enable_checkpointing": ModelCheckpoint, "enable_progress_bar": ProgressBar}
+    kinds["enable_model_summary"] = ModelSummary
+    switches = cfg.get("trainer") or {}
+    return {
+        switch: False
+        for switch, kind in kinds.items()
+        if switches.get(switch) is None and not any(isinstance(c, kind) for c in callbacks)
+    }

@@ -14,10 +14,9 @@ import lightning as L
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
-from ablation_lab.build import build_callbacks, build_datamodule, build_module
+from ablation_lab.build import build_callbacks, build_datamodule, build_module, without_lightning_defaults
 from ablation_lab.config.validate import validate
 from ablation_lab.sweep.cells import finished, previous_record, resume_checkpoint
 from ablation_lab.sweep.threads import apply_threads
@@ -59,9 +58,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     job = OmegaConf.select(HydraConfig.get(), "job.num", default=None) if sweep else None
     callbacks = build_callbacks(cfg, module.plan, sweep, job)
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    options = trainer_options(cfg, sweep, _launcher())
-    if not any(isinstance(c, ModelCheckpoint) for c in callbacks):  # checkpoints=none: Lightning adds none
-        options["enable_checkpointing"] = False
+    options = trainer_options(cfg, sweep, _launcher()) | without_lightning_defaults(cfg, callbacks)
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[SafeCheckpointIO()], **options
     )

@@ -16,6 +16,7 @@ def check_relations(cfg: DictConfig) -> None:
         _check_source(cfg.data)
     if "init" in cfg and cfg.init.get("name") == "pretrained" and not cfg.init.get("path"):
         raise ConfigError("init=pretrained needs init.path=<run>/checkpoints/last.ckpt")
+    _check_checkpointing(cfg)
     regularization = cfg.get("regularization") or {}
     stopping = regularization.get("early_stopping")
     if stopping:
@@ -72,3 +73,21 @@ def _check_patches(cfg: DictConfig) -> None:
     for key, size in sizes.items():
         if size > side:
             raise ConfigError(f"{key}={size} is larger than the {side}×{side} images of {cfg.data.name}")
+
+
+def _check_checkpointing(cfg: DictConfig) -> None:
+    """Lightning's trainer.enable_checkpointing against the lab's `checkpoints` policy, which writes
+    a run's checkpoints: the two must agree (Lightning would fail inside the run, or add a
+    checkpoint of its own naming beside the policy's)."""
+    enabled = (cfg.get("trainer") or {}).get("enable_checkpointing")
+    policy = cfg.get("checkpoints", "auto")
+    if enabled is False and policy != "none":
+        raise ConfigError(
+            f"trainer.enable_checkpointing=false with checkpoints={policy}: a run's checkpoints follow "
+            "`checkpoints` (auto, both, best, last, none); set checkpoints=none"
+        )
+    if enabled is True and policy == "none":
+        raise ConfigError(
+            "trainer.enable_checkpointing=true with checkpoints=none: a run's checkpoints follow "
+            "`checkpoints` (auto, both, best, last, none); set checkpoints=last (or auto, both, best)"
+        )
