@@ -224,6 +224,15 @@ BAD_TRAIN = [
     ),
     (["+trainer.enable_checkpointing=true", "checkpoints=none"], "set checkpoints=last (or auto, both"),
     (["-m", "checkpoints=best,none", "+trainer.enable_checkpointing=true"], "with checkpoints=none"),
+    # Lightning runs one progress bar (it failed inside the run): any ProgressBar, under any key
+    (
+        ["+callbacks.rich={_target_:lightning.pytorch.callbacks.RichProgressBar}"],
+        "callbacks.progress_bar (TQDMProgressBar) and callbacks.rich (RichProgressBar): Lightning runs one",
+    ),
+    (
+        ["+callbacks.bar={_target_:lightning.pytorch.callbacks.TQDMProgressBar}"],
+        "set callbacks.progress_bar=null",
+    ),
     # Hydra's grammar, in words
     (["model.width=[1,"], "cannot read the override 'model.width=[1,'"),
     (["=3"], "it names no key"),
@@ -281,6 +290,14 @@ def test_bad_train_input_is_refused_in_one_line(bad_dir, args, message):
         ["+trainer.enable_checkpointing=true", "checkpoints=best"],
         ["+trainer.enable_progress_bar=false"],
         ["+trainer.enable_model_summary=false", "callbacks=none"],
+        [
+            "callbacks.progress_bar=null",
+            "+callbacks.rich={_target_:lightning.pytorch.callbacks.RichProgressBar}",
+        ],
+        [
+            "+trainer.enable_progress_bar=false",
+            "+callbacks.b={_target_:lightning.pytorch.callbacks.RichProgressBar}",
+        ],
     ],
 )
 def test_good_neighbours_of_refused_inputs_are_accepted(bad_dir, args):
