@@ -233,6 +233,25 @@ BAD_TRAIN = [
         ["+callbacks.bar={_target_:lightning.pytorch.callbacks.TQDMProgressBar}"],
         "set callbacks.progress_bar=null",
     ),
+    # one saved state per state key (Lightning failed inside the run): the user's entry is named
+    (
+        ["+callbacks.ckpt={_target_:lightning.pytorch.callbacks.ModelCheckpoint}"],
+        "callbacks.ckpt (ModelCheckpoint) saves its state under the same key as checkpoints=auto's",
+    ),
+    (
+        [
+            "checkpoints=best",
+            "+callbacks.b={_target_:lightning.pytorch.callbacks.ModelCheckpoint,monitor:val/acc,mode:max}",
+        ],
+        "callbacks.b (ModelCheckpoint) saves its state under the same key as checkpoints=best's",
+    ),
+    (
+        [
+            "regularization=early_stopping",
+            "+callbacks.es={_target_:lightning.pytorch.callbacks.EarlyStopping,monitor:val/acc,mode:max}",
+        ],
+        "callbacks.es (EarlyStopping) saves its state under the same key as regularization=early_stopping's",
+    ),
     # Hydra's grammar, in words
     (["model.width=[1,"], "cannot read the override 'model.width=[1,'"),
     (["=3"], "it names no key"),
@@ -290,6 +309,11 @@ def test_bad_train_input_is_refused_in_one_line(bad_dir, args, message):
         ["+trainer.enable_checkpointing=true", "checkpoints=best"],
         ["+trainer.enable_progress_bar=false"],
         ["+trainer.enable_model_summary=false", "callbacks=none"],
+        ["+callbacks.ckpt={_target_:lightning.pytorch.callbacks.ModelCheckpoint,every_n_epochs:5}"],
+        [
+            "regularization=early_stopping",
+            "+callbacks.es={_target_:lightning.pytorch.callbacks.EarlyStopping,monitor:val/loss}",
+        ],
         [
             "callbacks.progress_bar=null",
             "+callbacks.rich={_target_:lightning.pytorch.callbacks.RichProgressBar}",

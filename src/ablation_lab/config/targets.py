@@ -21,7 +21,6 @@ import re
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from ablation_lab.config.callback_rules import check_one_progress_bar
 from ablation_lab.config.target_args import check_target_arguments
 from ablation_lab.errors import ConfigError
 
@@ -183,4 +182,3 @@ def check_resolved_targets(cfg: DictConfig) -> None:
     for where, target in _walk(cfg, "", resolve=True):
         _check_class(where, target, *_check_name(where, target))
     check_target_arguments(cfg)
-    check_one_progress_bar(cfg)

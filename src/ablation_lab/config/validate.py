@@ -7,6 +7,7 @@ from dataclasses import replace
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import InterpolationResolutionError
 
+from ablation_lab.config.callback_rules import check_callbacks
 from ablation_lab.config.logging_rules import check_logging
 from ablation_lab.config.process_rules import check_process
 from ablation_lab.config.relations import check_relations
@@ -75,3 +76,5 @@ def validate(cfg: DictConfig, resolve_targets: bool = False) -> None:
             continue
         knob(key, value)
     check_relations(cfg)
+    if resolve_targets:  # last: builds the callbacks, from values checked above
+        check_callbacks(cfg)

@@ -29,6 +29,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from ablation_lab.config.callback_rules import check_callbacks
 from ablation_lab.config.deletions import check_deletion
 from ablation_lab.config.schema import knob
 from ablation_lab.config.targets import check_resolved_targets
@@ -285,5 +286,6 @@ def preflight(
         for cfg in jobs:
             with _as_hydra_config(cfg):
                 check_resolved_targets(cfg)
+                check_callbacks(cfg)  # built from the values validate checked above
             check(cfg)
     return jobs
