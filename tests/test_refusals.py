@@ -224,6 +224,8 @@ BAD_TRAIN = [
     ),
     (["+trainer.enable_checkpointing=true", "checkpoints=none"], "set checkpoints=last (or auto, both"),
     (["-m", "checkpoints=best,none", "+trainer.enable_checkpointing=true"], "with checkpoints=none"),
+    (["+trainer.enable_progress_bar=0"], "trainer.enable_progress_bar=0"),
+    (["+trainer.enable_model_summary=no"], "trainer.enable_model_summary"),
     # Lightning runs one progress bar (it failed inside the run): any ProgressBar, under any key
     (
         ["+callbacks.rich={_target_:lightning.pytorch.callbacks.RichProgressBar}"],

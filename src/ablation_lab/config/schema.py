@@ -185,6 +185,10 @@ KNOBS: dict[str, Knob] = {
     "trainer.log_every_n_steps": Int(1),
     "trainer.num_sanity_val_steps": Int(-1),
     "trainer.deterministic": Bool(),
+    # true or false, read by build.py and config/relations.py: another value would pass neither
+    "trainer.enable_checkpointing": Bool(),
+    "trainer.enable_progress_bar": Bool(),
+    "trainer.enable_model_summary": Bool(),
     "trainer.default_root_dir": Str(),
     "trainer.limit_train_batches": Count(),
     "trainer.limit_val_batches": Count(),
