@@ -268,6 +268,31 @@ BAD_TRAIN = [
 ]
 
 
+CLASH_WITH_BEST = (
+    "+callbacks.best={_target_:lightning.pytorch.callbacks.ModelCheckpoint,monitor:val/acc,mode:max}"
+)
+
+
+def test_a_clash_with_a_single_runs_best_checkpoint_is_refused_there_and_not_in_a_sweep(
+    monkeypatch, tmp_path
+):
+    # checkpoints=auto: best and last for a run on its own, last only for a sweep's cell (where it works)
+    from ablation_lab.utils.cli import _command_line
+    from ablation_lab.utils.progress_env import SWEEP_JOBS, SWEEP_START
+
+    monkeypatch.chdir(tmp_path)
+    for variable in (SWEEP_JOBS, SWEEP_START):  # the sweep's line sets them: restored after
+        monkeypatch.setenv(variable, "")
+    check = "ablation_lab.build:check_config"
+    with pytest.raises(ConfigError) as refused:
+        _command_line("ablation-train", "train", check, [CLASH_WITH_BEST], "train")
+    assert str(refused.value).startswith(
+        "callbacks.best (ModelCheckpoint) saves its state under the same key as"
+    )
+    argv, _ = _command_line("ablation-train", "train", check, ["-m", CLASH_WITH_BEST, "seed=0,1"], "train")
+    assert "-m" in argv or "--multirun" in argv
+
+
 @pytest.fixture
 def bad_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -403,6 +428,12 @@ def _tree(folder: Path) -> dict[str, float]:
         ("ablation-train", ["init=pretrained", "init.path={tmp}/evil.ckpt"]),
         ("ablation-train", ["paths.output_dir={tmp}/logs/runs/2020-01-01_00-00-00_defaults"]),
         ("ablation-train", ["--experimental-rerun", "{tmp}/evil.ckpt"]),
+        (
+            "ablation-train",  # a run on its own: auto's best.ckpt has this state key
+            [
+                "+callbacks.best={_target_:lightning.pytorch.callbacks.ModelCheckpoint,monitor:val/acc,mode:max}"
+            ],
+        ),
         ("ablation-eval", ["ckpt_path={tmp}/evil.ckpt"]),
         ("ablation-eval", []),
         ("ablation-diagnose", ["init=xavierr"]),

@@ -12,20 +12,21 @@ from omegaconf import DictConfig
 from ablation_lab.errors import ConfigError
 
 
-def check_callbacks(cfg: DictConfig) -> None:
+def check_callbacks(cfg: DictConfig, sweep: bool = True) -> None:
     """Raise ConfigError for two progress bars the run would keep, or two callbacks that save their
-    state under one key. Needs the targets resolvable and the values checked (validate's last step)."""
-    entries = _built(cfg)
+    state under one key. Needs the targets resolvable and the values checked (validate's last step).
+    `sweep`: check the callbacks of a sweep's cell, what every run of `cfg` has; the CLI checks a
+    run on its own (sweep=False: checkpoints=auto adds the best checkpoint) once it knows it is one."""
+    entries = _built(cfg, sweep)
     if (cfg.get("trainer") or {}).get("enable_progress_bar") is not False:
         _check_one_progress_bar(entries)
     _check_state_keys(entries)
 
 
-def _built(cfg: DictConfig) -> list[tuple[str, object]]:
-    """(where it comes from, callback): the checkpoint policy's, early stopping's, then the
-    `callbacks` group's (a clash names the user's entry). The policy's as a sweep's cell builds
-    them, what every run of the config has: auto is last there (a run on its own adds best,
-    unchecked here, or a sweep of the same config would be refused for a clash it does not have)."""
+def _built(cfg: DictConfig, sweep: bool) -> list[tuple[str, object]]:
+    """(where it comes from, callback): the checkpoint policy's (auto: last for a sweep's cell,
+    best and last for a run on its own), early stopping's, then the `callbacks` group's (a clash
+    names the user's entry)."""
     from hydra.utils import instantiate
     from lightning.pytorch.callbacks import EarlyStopping
 
@@ -33,7 +34,7 @@ def _built(cfg: DictConfig) -> list[tuple[str, object]]:
     from ablation_lab.utils.checkpoints import checkpoint_callbacks
 
     policy = cfg.get("checkpoints", "auto")
-    policy_callbacks = checkpoint_callbacks(policy, Path("checkpoints"), sweep=True)
+    policy_callbacks = checkpoint_callbacks(policy, Path("checkpoints"), sweep)
     entries = [(f"checkpoints={policy}", c) for c in policy_callbacks]
     stopping = build_regularization(cfg.get("regularization")).early_stopping
     if stopping:

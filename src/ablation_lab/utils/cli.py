@@ -12,6 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
+from ablation_lab.config.callback_rules import check_callbacks
 from ablation_lab.errors import EXIT_FAILED, EXIT_REFUSED, ConfigError
 from ablation_lab.sweep.launching import resume_overrides, sweep_overrides
 from ablation_lab.sweep.threads import open_window
@@ -84,6 +85,8 @@ def _command_line(
         path = _unquoted(resume[-1].partition("=")[2])
         overrides = quote_paths(resume_overrides(path, [o for o in overrides if o not in resume]))
     jobs = preflight(conf_dir, name, overrides, deep_check, config_dir, task_name)
+    if task_name == "train" and not line.get("multirun"):  # a run on its own: auto's best checkpoint too
+        check_callbacks(jobs[0], sweep=False)
     if jobs.as_composed is not None and not line.get("multirun"):
         hand_over(name, overrides, jobs.as_composed)  # Hydra's run does not compose it again
     if line.get("multirun"):
