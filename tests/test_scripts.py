@@ -10,14 +10,14 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
+def run_script(script: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """scripts/<script> with these arguments, run from the checkout as a user runs it."""
+    command = [sys.executable, f"scripts/{script}", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
 def test_claims_script_gives_a_verdict_for_each_of_the_eight_claims():
-    proc = subprocess.run(
-        [sys.executable, "scripts/claims.py", "all", "--budget", "quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = run_script("claims.py", "all", "--budget", "quick", timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     verdicts = dict(
         line.removeprefix("claim ").split(": ", 1)
@@ -41,9 +41,7 @@ def test_claims_script_gives_a_verdict_for_each_of_the_eight_claims():
 
 def test_bench_script_prints_both_loops_and_their_ratio():
     args = ["--steps-mlp", "22", "--steps-cnn", "22", "--warmup", "2", "--trials", "1", "--batch", "32"]
-    proc = subprocess.run(
-        [sys.executable, "scripts/bench.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    proc = run_script("bench.py", *args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [line.split() for line in proc.stdout.splitlines() if line.startswith(("mlp", "cnn"))]
     assert len(rows) == 3 and all(0.05 < float(r[-2]) < 20 for r in rows), proc.stdout  # mlp, cnn, tiny
@@ -121,25 +119,13 @@ def test_the_template_comparison_times_both_sides_in_interleaved_rounds(tmp_path
 
 
 def test_the_template_comparison_refuses_a_folder_without_the_template():
-    proc = subprocess.run(
-        [sys.executable, "scripts/vs_template.py", "--template", "/nonexistent"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_script("vs_template.py", "--template", "/nonexistent", timeout=60)
     assert proc.returncode == 2 and "no src/train.py there" in proc.stderr.strip().splitlines()[-1]
 
 
 def test_the_lightning_floor_script_gives_the_bare_and_the_labs_cost_per_step():
     args = ["--cases", "tiny", "--steps", "32", "--warmup", "2", "--trials", "1", "--batch", "32"]
-    proc = subprocess.run(
-        [sys.executable, "scripts/lightning_floor.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_script("lightning_floor.py", *args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = (proc.stdout + proc.stderr).strip().splitlines()
     assert len(lines) == 3, lines  # the setting, the header and one row: nothing of Lightning's between
@@ -151,11 +137,6 @@ def test_the_lightning_floor_script_gives_the_bare_and_the_labs_cost_per_step():
 
 
 def test_the_lightning_floor_script_refuses_an_unknown_case():
-    proc = subprocess.run(
-        [sys.executable, "scripts/lightning_floor.py", "--cases", "tiny,mpl"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    proc = run_script("lightning_floor.py", "--cases", "tiny,mpl", timeout=120)
     assert proc.returncode == 2
     assert "'mpl' is not a case; choose from tiny, mlp, cnn, resnet20" in proc.stderr.splitlines()[-1]
